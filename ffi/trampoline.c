@@ -1,0 +1,667 @@
+/*
+ * The part of ns that cannot be JavaScript.
+ *
+ * A Bun process always runs several threads, and the kernel rejects
+ * unshare(CLONE_NEWUSER) and setns() into a user or mount namespace from a
+ * threaded process. A forked copy of a threaded process may run only
+ * async-signal-safe code, so the steps between clone() and execve() live here:
+ *
+ *   ns_spawn    clone the init stage (or, for `ns enter`, the joined process)
+ *               into its namespaces, wait for the launcher's go-ahead, execve
+ *   ns_exec     apply credentials, capabilities and limits on the calling
+ *               thread, then execve; used by the init stage's main thread and
+ *               by ns_spawn for `ns enter`
+ *   ns_watch    reap one child on a helper thread and report its status on a pipe
+ *   ns_forward_signals
+ *               forward signals to the container process from a C handler,
+ *               which also covers signals Bun cannot catch (real-time ones)
+ *
+ * Everything here uses raw system calls: glibc's setuid() family signals the
+ * threads it believes exist, and in a child made by a raw clone() those
+ * threads are gone. The struct layouts are mirrored in src/ffi/trampoline.ts.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/capability.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#ifndef CLONE_NEWTIME
+#define CLONE_NEWTIME 0x00000080
+#endif
+#ifndef CLONE_NEWCGROUP
+#define CLONE_NEWCGROUP 0x02000000
+#endif
+#ifndef CLONE_PARENT
+#define CLONE_PARENT 0x00008000
+#endif
+#ifndef CLOSE_RANGE_CLOEXEC
+#define CLOSE_RANGE_CLOEXEC (1U << 2)
+#endif
+#ifndef SYS_close_range
+#define SYS_close_range 436
+#endif
+#ifndef SYS_execveat
+#define SYS_execveat 322
+#endif
+#ifndef AT_EMPTY_PATH
+#define AT_EMPTY_PATH 0x1000
+#endif
+#ifndef PR_CAP_AMBIENT
+#define PR_CAP_AMBIENT 47
+#define PR_CAP_AMBIENT_RAISE 2
+#define PR_CAP_AMBIENT_CLEAR_ALL 4
+#endif
+#ifndef PR_SET_NO_NEW_PRIVS
+#define PR_SET_NO_NEW_PRIVS 38
+#endif
+#ifndef SECCOMP_SET_MODE_FILTER
+#define SECCOMP_SET_MODE_FILTER 1
+#endif
+
+/* The step that failed, reported to the launcher as the `step` of an error.
+ * Keep in sync with ExecStep in src/ffi/trampoline.ts. */
+enum ns_step {
+	STEP_NONE = 0,
+	STEP_SETRLIMIT,
+	STEP_CAPBSET_DROP,
+	STEP_KEEPCAPS,
+	STEP_SETGROUPS,
+	STEP_SETRESGID,
+	STEP_SETRESUID,
+	STEP_CHDIR,
+	STEP_GETCWD,
+	STEP_CAPSET,
+	STEP_AMBIENT,
+	STEP_NO_NEW_PRIVS,
+	STEP_SECCOMP,
+	STEP_PDEATHSIG,
+	STEP_EXECVE,
+	STEP_SETNS,
+	STEP_CLONE,
+	STEP_SYNC,
+	STEP_FDS,
+	STEP_TIMENS,
+	STEP_SETSID,
+	STEP_UMASK,
+};
+
+static const char *const step_names[] = {
+	"none", "setrlimit", "capbset_drop", "keepcaps", "setgroups",
+	"setresgid", "setresuid", "chdir", "getcwd", "capset", "ambient",
+	"no_new_privs", "seccomp", "pdeathsig", "execve", "setns", "clone",
+	"sync", "fds", "timens_offsets", "setsid", "umask",
+};
+
+/* What the process becomes just before execve. Every field is 64 bits wide
+ * so that the TypeScript side can fill it at fixed offsets. */
+struct ns_exec {
+	int64_t uid;              /* -1 keeps the current ids */
+	int64_t gid;
+	int64_t set_groups;       /* 0 where setgroups is denied (user namespace) */
+	int64_t ngroups;
+	uint64_t groups;          /* const uint32_t * */
+	int64_t apply_caps;       /* 0 leaves capabilities as they are */
+	int64_t cap_last;         /* highest capability the kernel knows */
+	uint64_t cap_bounding;
+	uint64_t cap_effective;
+	uint64_t cap_permitted;
+	uint64_t cap_inheritable;
+	uint64_t cap_ambient;
+	int64_t no_new_privs;
+	int64_t umask;            /* -1 keeps the umask */
+	int64_t pdeathsig;        /* 0 for none */
+	int64_t nrlimits;
+	uint64_t rlimits;         /* const int64_t *: {resource, soft, hard} triples */
+	uint64_t cwd;             /* const char *, or 0 */
+	uint64_t file;            /* const char *: a path, or a name looked up in PATH */
+	uint64_t argv;            /* char *const * */
+	uint64_t envp;            /* char *const * */
+	uint64_t seccomp;         /* const struct sock_fprog *, or 0 */
+	int64_t seccomp_flags;
+	int64_t failed_step;      /* out: enum ns_step of the failure */
+	int64_t setsid;           /* 1: new session, fd 0 becomes the controlling tty */
+};
+
+/* How ns_spawn starts the child. */
+struct ns_spawn {
+	int64_t clone_flags;      /* CLONE_NEW* for the new process */
+	int64_t sync_fd;          /* the child's end of the sync socket */
+	int64_t child_sync_fd;    /* its number in the exec'd init stage, or -1 to keep it close-on-exec */
+	int64_t exe_fd;           /* the executable of the init stage (an O_PATH fd) */
+	uint64_t argv;            /* char *const * for exe_fd */
+	uint64_t envp;
+	int64_t become_root;      /* after the go-ahead: setresgid/setresuid to 0 in the new user namespace */
+	int64_t pdeathsig;
+	int64_t keep_fds;         /* fds 3 .. 3+keep_fds-1 stay open across execve */
+	int64_t njoin;            /* namespaces to join before cloning, the user namespace first */
+	int64_t join_fds[8];
+	uint64_t exec;            /* struct ns_exec *: run a program directly instead of exe_fd */
+	int64_t stdio[3];         /* fd to install as 0, 1, 2; -1 inherits */
+	uint64_t timens_offsets;  /* const char *, written to /proc/self/timens_offsets, or 0 */
+	int64_t unshare_time;     /* unshare CLONE_NEWTIME before execve */
+};
+
+static long sys(long nr, long a, long b, long c, long d, long e)
+{
+	long r = syscall(nr, a, b, c, d, e);
+	return r < 0 ? -errno : r;
+}
+
+/* Write one sync frame: a 32-bit little-endian length, then JSON. */
+static void send_frame(int fd, const char *json, size_t len)
+{
+	uint32_t n = (uint32_t)len;
+	char buf[256];
+	if (fd < 0 || len > sizeof(buf) - 4)
+		return;
+	memcpy(buf, &n, 4);
+	memcpy(buf + 4, json, len);
+	(void)!write(fd, buf, len + 4);
+}
+
+static size_t put_str(char *out, size_t at, const char *s)
+{
+	size_t n = strlen(s);
+	memcpy(out + at, s, n);
+	return at + n;
+}
+
+static size_t put_int(char *out, size_t at, long v)
+{
+	char tmp[24];
+	int i = 0;
+	unsigned long u = v < 0 ? -(unsigned long)v : (unsigned long)v;
+	if (v < 0)
+		out[at++] = '-';
+	do {
+		tmp[i++] = (char)('0' + u % 10);
+		u /= 10;
+	} while (u);
+	while (i)
+		out[at++] = tmp[--i];
+	return at;
+}
+
+static void report_error(int fd, int step, int err)
+{
+	char json[128];
+	size_t n = put_str(json, 0, "{\"type\":\"error\",\"step\":\"");
+	n = put_str(json, n, step_names[step]);
+	n = put_str(json, n, "\",\"errno\":");
+	n = put_int(json, n, err);
+	n = put_str(json, n, "}");
+	send_frame(fd, json, n);
+}
+
+static void report_pid(int fd, long pid)
+{
+	char json[64];
+	size_t n = put_str(json, 0, "{\"type\":\"pid\",\"pid\":");
+	n = put_int(json, n, pid);
+	n = put_str(json, n, "}");
+	send_frame(fd, json, n);
+}
+
+/* Bun ignores SIGPIPE and SIGXFSZ and blocks some signals on its threads;
+ * the container must start with every disposition at its default. */
+static void reset_signals(void)
+{
+	struct sigaction sa;
+	sigset_t none;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = SIG_DFL;
+	for (int sig = 1; sig < NSIG; sig++)
+		sigaction(sig, &sa, NULL);
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+}
+
+static const char *env_lookup(char *const *envp, const char *name)
+{
+	size_t n = strlen(name);
+	for (; envp && *envp; envp++)
+		if (strncmp(*envp, name, n) == 0 && (*envp)[n] == '=')
+			return *envp + n + 1;
+	return NULL;
+}
+
+/* execvpe() without its allocation: look the name up in the PATH of the
+ * container's environment, as a shell would. */
+static int exec_in_path(const char *file, char *const *argv, char *const *envp)
+{
+	char buf[4096];
+	const char *path, *p;
+	int saw_eacces = 0;
+
+	if (strchr(file, '/')) {
+		execve(file, argv, envp);
+		return errno;
+	}
+	path = env_lookup(envp, "PATH");
+	if (!path)
+		path = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+	size_t flen = strlen(file);
+	for (p = path;; p++) {
+		const char *end = strchrnul(p, ':');
+		size_t dlen = (size_t)(end - p);
+		if (dlen + flen + 2 <= sizeof(buf)) {
+			if (dlen) {
+				memcpy(buf, p, dlen);
+				buf[dlen] = '/';
+				memcpy(buf + dlen + 1, file, flen + 1);
+			} else {
+				memcpy(buf, file, flen + 1);
+			}
+			execve(buf, argv, envp);
+			if (errno == EACCES)
+				saw_eacces = 1;
+			else if (errno != ENOENT && errno != ENOTDIR && errno != ENAMETOOLONG)
+				return errno;
+		}
+		if (!*end)
+			break;
+		p = end;
+	}
+	return saw_eacces ? EACCES : ENOENT;
+}
+
+static int fail(struct ns_exec *x, int step, int err)
+{
+	x->failed_step = step;
+	return -err;
+}
+
+/*
+ * Become the container process: the order follows what the kernel allows.
+ * The bounding set is dropped while still privileged; PR_SET_KEEPCAPS keeps the
+ * permitted set across the uid change; the capability sets are applied after
+ * the uid change because setresuid() away from 0 clears them; the parent-death
+ * signal is set again because changing credentials clears it; seccomp comes
+ * last so that its filter need not allow the calls above.
+ * Returns -errno with x->failed_step set; on success it does not return.
+ */
+int ns_exec(struct ns_exec *x)
+{
+	const int64_t *rl = (const int64_t *)(uintptr_t)x->rlimits;
+	const char *cwd = (const char *)(uintptr_t)x->cwd;
+	int cwd_pending = 0;
+	long r;
+
+	x->failed_step = STEP_NONE;
+	for (int64_t i = 0; i < x->nrlimits; i++) {
+		struct rlimit64 lim = { (rlim64_t)rl[3 * i + 1], (rlim64_t)rl[3 * i + 2] };
+		r = sys(SYS_prlimit64, 0, (long)rl[3 * i], (long)&lim, 0, 0);
+		if (r < 0)
+			return fail(x, STEP_SETRLIMIT, (int)-r);
+	}
+
+	if (x->setsid) {
+		r = sys(SYS_setsid, 0, 0, 0, 0, 0);
+		if (r < 0)
+			return fail(x, STEP_SETSID, (int)-r);
+		r = sys(SYS_ioctl, 0, TIOCSCTTY, 0, 0, 0);
+		if (r < 0)
+			return fail(x, STEP_SETSID, (int)-r);
+	}
+
+	/* Try the working directory while still privileged: it may be reachable
+	 * only by root. EACCES is retried after the user switch. */
+	if (cwd) {
+		r = sys(SYS_chdir, (long)cwd, 0, 0, 0, 0);
+		if (r == -EACCES)
+			cwd_pending = 1;
+		else if (r < 0)
+			return fail(x, STEP_CHDIR, (int)-r);
+	}
+
+	if (x->apply_caps) {
+		for (int cap = 0; cap <= x->cap_last; cap++) {
+			if (x->cap_bounding & (1ULL << cap))
+				continue;
+			r = sys(SYS_prctl, PR_CAPBSET_DROP, cap, 0, 0, 0);
+			if (r < 0 && r != -EINVAL)
+				return fail(x, STEP_CAPBSET_DROP, (int)-r);
+		}
+		r = sys(SYS_prctl, PR_SET_KEEPCAPS, 1, 0, 0, 0);
+		if (r < 0)
+			return fail(x, STEP_KEEPCAPS, (int)-r);
+	}
+
+	if (x->uid >= 0) {
+		if (x->set_groups) {
+			r = sys(SYS_setgroups, (long)x->ngroups, (long)x->groups, 0, 0, 0);
+			if (r < 0)
+				return fail(x, STEP_SETGROUPS, (int)-r);
+		}
+		r = sys(SYS_setresgid, (long)x->gid, (long)x->gid, (long)x->gid, 0, 0);
+		if (r < 0)
+			return fail(x, STEP_SETRESGID, (int)-r);
+		r = sys(SYS_setresuid, (long)x->uid, (long)x->uid, (long)x->uid, 0, 0);
+		if (r < 0)
+			return fail(x, STEP_SETRESUID, (int)-r);
+	}
+
+	if (cwd_pending) {
+		r = sys(SYS_chdir, (long)cwd, 0, 0, 0, 0);
+		if (r < 0)
+			return fail(x, STEP_CHDIR, (int)-r);
+	}
+	/* A working directory reached through an inherited fd (/proc/self/fd/N)
+	 * may lie outside the container's root; the kernel then returns a path
+	 * that does not start with "/" (CVE-2024-21626). */
+	if (cwd) {
+		char buf[4096];
+		r = sys(SYS_getcwd, (long)buf, sizeof(buf), 0, 0, 0);
+		if (r < 0)
+			return fail(x, STEP_GETCWD, (int)-r);
+		if (buf[0] != '/')
+			return fail(x, STEP_GETCWD, ENOENT);
+	}
+
+	if (x->apply_caps) {
+		struct __user_cap_header_struct hdr = { _LINUX_CAPABILITY_VERSION_3, 0 };
+		struct __user_cap_data_struct data[2];
+		for (int i = 0; i < 2; i++) {
+			data[i].effective = (uint32_t)(x->cap_effective >> (32 * i));
+			data[i].permitted = (uint32_t)(x->cap_permitted >> (32 * i));
+			data[i].inheritable = (uint32_t)(x->cap_inheritable >> (32 * i));
+		}
+		r = sys(SYS_capset, (long)&hdr, (long)data, 0, 0, 0);
+		if (r < 0)
+			return fail(x, STEP_CAPSET, (int)-r);
+		r = sys(SYS_prctl, PR_SET_KEEPCAPS, 0, 0, 0, 0);
+		if (r < 0)
+			return fail(x, STEP_KEEPCAPS, (int)-r);
+		r = sys(SYS_prctl, PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
+		if (r < 0 && r != -EINVAL)
+			return fail(x, STEP_AMBIENT, (int)-r);
+		for (int cap = 0; cap <= x->cap_last; cap++) {
+			if (!(x->cap_ambient & (1ULL << cap)))
+				continue;
+			r = sys(SYS_prctl, PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, cap, 0, 0);
+			if (r < 0)
+				return fail(x, STEP_AMBIENT, (int)-r);
+		}
+	}
+
+	if (x->umask >= 0)
+		sys(SYS_umask, (long)x->umask, 0, 0, 0, 0);
+
+	if (x->no_new_privs) {
+		r = sys(SYS_prctl, PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
+		if (r < 0)
+			return fail(x, STEP_NO_NEW_PRIVS, (int)-r);
+	}
+
+	if (x->pdeathsig) {
+		r = sys(SYS_prctl, PR_SET_PDEATHSIG, (long)x->pdeathsig, 0, 0, 0);
+		if (r < 0)
+			return fail(x, STEP_PDEATHSIG, (int)-r);
+	}
+
+	if (x->seccomp) {
+		r = sys(SYS_seccomp, SECCOMP_SET_MODE_FILTER, (long)x->seccomp_flags, (long)x->seccomp, 0, 0);
+		if (r < 0)
+			return fail(x, STEP_SECCOMP, (int)-r);
+	}
+
+	int err = exec_in_path((const char *)(uintptr_t)x->file, (char *const *)(uintptr_t)x->argv,
+			       (char *const *)(uintptr_t)x->envp);
+	return fail(x, STEP_EXECVE, err);
+}
+
+/* Arrange the child's fds: stdio, the kept range, the sync socket at its
+ * agreed number, and close-on-exec for everything else. */
+static int setup_fds(struct ns_spawn *s, int *exe_fd)
+{
+	int keep_end = 3 + (int)s->keep_fds;
+	int sync = (int)s->sync_fd;
+
+	for (int i = 0; i < 3; i++) {
+		if (s->stdio[i] >= 0 && s->stdio[i] != i && dup2((int)s->stdio[i], i) < 0)
+			return errno;
+	}
+	/* Move the fds still needed above the numbers about to be assigned. */
+	int floor = keep_end + 1;
+	if (*exe_fd >= 0 && *exe_fd < floor) {
+		int moved = fcntl(*exe_fd, F_DUPFD_CLOEXEC, floor);
+		if (moved < 0)
+			return errno;
+		*exe_fd = moved;
+	}
+	if (s->child_sync_fd >= 0) {
+		if (sync != s->child_sync_fd && dup2(sync, (int)s->child_sync_fd) < 0)
+			return errno;
+		sync = (int)s->child_sync_fd;
+		if (fcntl(sync, F_SETFD, 0) < 0)
+			return errno;
+	}
+	for (int fd = 3; fd < keep_end; fd++) {
+		if (fcntl(fd, F_SETFD, 0) < 0 && errno != EBADF)
+			return errno;
+	}
+	int first = s->child_sync_fd >= 0 ? keep_end + 1 : keep_end;
+	if (syscall(SYS_close_range, first, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
+		return errno;
+	s->sync_fd = sync;
+	return 0;
+}
+
+static int write_file(const char *path, const char *data)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return errno;
+	size_t n = strlen(data);
+	int err = write(fd, data, n) == (ssize_t)n ? 0 : errno;
+	close(fd);
+	return err;
+}
+
+/* The last stage of ns_spawn, in every namespace the container gets. */
+static void __attribute__((noreturn)) child_stage(struct ns_spawn *s)
+{
+	int sync = (int)s->sync_fd;
+	int exe_fd = (int)s->exe_fd;
+	char go;
+	int err;
+
+	if (s->pdeathsig)
+		sys(SYS_prctl, PR_SET_PDEATHSIG, (long)s->pdeathsig, 0, 0, 0);
+
+	/* The launcher writes the id maps and joins the cgroups, then sends one
+	 * byte. EOF means it gave up. */
+	if (read(sync, &go, 1) != 1)
+		_exit(1);
+
+	if (s->become_root) {
+		long r = sys(SYS_setresgid, 0, 0, 0, 0, 0);
+		if (r < 0) {
+			report_error(sync, STEP_SETRESGID, (int)-r);
+			_exit(1);
+		}
+		r = sys(SYS_setresuid, 0, 0, 0, 0, 0);
+		if (r < 0) {
+			report_error(sync, STEP_SETRESUID, (int)-r);
+			_exit(1);
+		}
+	}
+
+	/* A time namespace takes effect for children and, since Linux 5.x, at
+	 * execve; its offsets may be set only before any process enters it. */
+	if (s->unshare_time) {
+		if (unshare(CLONE_NEWTIME) < 0) {
+			report_error(sync, STEP_TIMENS, errno);
+			_exit(1);
+		}
+		if (s->timens_offsets) {
+			err = write_file("/proc/self/timens_offsets", (const char *)(uintptr_t)s->timens_offsets);
+			if (err) {
+				report_error(sync, STEP_TIMENS, err);
+				_exit(1);
+			}
+		}
+	}
+
+	err = setup_fds(s, &exe_fd);
+	if (err) {
+		report_error(sync, STEP_FDS, err);
+		_exit(1);
+	}
+	sync = (int)s->sync_fd;
+
+	if (s->exec) {
+		struct ns_exec *x = (struct ns_exec *)(uintptr_t)s->exec;
+		int r = ns_exec(x);
+		report_error(sync, (int)x->failed_step, -r);
+		_exit(x->failed_step == STEP_EXECVE ? (-r == ENOENT ? 127 : 126) : 1);
+	}
+
+	syscall(SYS_execveat, exe_fd, "", (char *const *)(uintptr_t)s->argv,
+		(char *const *)(uintptr_t)s->envp, AT_EMPTY_PATH);
+	report_error(sync, STEP_EXECVE, errno);
+	_exit(127);
+}
+
+/*
+ * Start a child. Without namespaces to join, one clone() makes it in all its
+ * new namespaces. To join namespaces by path, an intermediate child joins
+ * them first (setns needs a single-threaded caller, and joining a pid
+ * namespace applies only to children), clones the real child with
+ * CLONE_PARENT so that it stays the launcher's child, sends its pid as a
+ * {"type":"pid"} frame and exits. Each child waits for one go-ahead byte.
+ * Returns the pid of the first child, or -errno.
+ */
+long ns_spawn(struct ns_spawn *s)
+{
+	long flags = (long)(s->clone_flags & ~(CLONE_NEWTIME | CLONE_NEWCGROUP));
+
+	if (s->njoin == 0) {
+		long pid = sys(SYS_clone, flags | SIGCHLD, 0, 0, 0, 0);
+		if (pid == 0) {
+			reset_signals();
+			child_stage(s);
+		}
+		return pid;
+	}
+
+	long pid = sys(SYS_clone, SIGCHLD, 0, 0, 0, 0);
+	if (pid != 0)
+		return pid;
+
+	reset_signals();
+	int sync = (int)s->sync_fd;
+	char go;
+	if (s->pdeathsig)
+		sys(SYS_prctl, PR_SET_PDEATHSIG, (long)s->pdeathsig, 0, 0, 0);
+	if (read(sync, &go, 1) != 1)
+		_exit(1);
+	for (int64_t i = 0; i < s->njoin && i < 8; i++) {
+		long r = sys(SYS_setns, (long)s->join_fds[i], 0, 0, 0, 0);
+		if (r < 0) {
+			report_error(sync, STEP_SETNS, (int)-r);
+			_exit(1);
+		}
+		close((int)s->join_fds[i]);
+	}
+	long child = sys(SYS_clone, flags | CLONE_PARENT | SIGCHLD, 0, 0, 0, 0);
+	if (child == 0)
+		child_stage(s);
+	if (child < 0) {
+		report_error(sync, STEP_CLONE, (int)-child);
+		_exit(1);
+	}
+	report_pid(sync, child);
+	_exit(0);
+}
+
+struct watch {
+	int pid;
+	int fd;
+};
+
+static void *watch_main(void *arg)
+{
+	struct watch w = *(struct watch *)arg;
+	int status = 0;
+	int32_t msg[2];
+	free(arg);
+	while (waitpid(w.pid, &status, __WALL) < 0 && errno == EINTR)
+		;
+	msg[0] = w.pid;
+	msg[1] = status;
+	(void)!write(w.fd, msg, sizeof(msg));
+	return NULL;
+}
+
+/* Wait for pid on a detached thread and write {pid, wait status} as two
+ * int32 to fd. Bun reaps only its own children, and waitpid(-1) would steal
+ * them, so every child ns makes is waited for by pid. */
+int ns_watch(int pid, int fd)
+{
+	pthread_t t;
+	pthread_attr_t attr;
+	struct watch *w = malloc(sizeof(*w));
+	if (!w)
+		return -ENOMEM;
+	w->pid = pid;
+	w->fd = fd;
+	pthread_attr_init(&attr);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	pthread_attr_setstacksize(&attr, 64 * 1024);
+	int err = pthread_create(&t, &attr, watch_main, w);
+	pthread_attr_destroy(&attr);
+	if (err) {
+		free(w);
+		return -err;
+	}
+	return 0;
+}
+
+static volatile sig_atomic_t forward_pid;
+
+static void forward_signal(int sig)
+{
+	int saved = errno;
+	if (forward_pid > 0)
+		kill(forward_pid, sig);
+	errno = saved;
+}
+
+/* Install a handler that sends every signal in mask (bit N-1 for signal N)
+ * to pid. A C handler covers the real-time signals, which Bun's
+ * process.on() accepts but never installs. */
+int ns_forward_signals(int pid, uint64_t mask)
+{
+	struct sigaction sa;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = forward_signal;
+	sa.sa_flags = SA_RESTART;
+	sigemptyset(&sa.sa_mask);
+	forward_pid = pid;
+	for (int sig = 1; sig <= 64 && sig < NSIG; sig++) {
+		if (!(mask & (1ULL << (sig - 1))))
+			continue;
+		if (sigaction(sig, &sa, NULL) < 0)
+			return -errno;
+	}
+	return 0;
+}
+
+/* Change the target of forwarded signals; 0 stops forwarding. */
+void ns_forward_target(int pid)
+{
+	forward_pid = pid;
+}

@@ -1,0 +1,30 @@
+// ns ps: the processes of a container, from its cgroup.
+import { spawnSync } from "node:child_process";
+import { UserError } from "../errors.ts";
+import { Container } from "../state/container.ts";
+import { StateStore } from "../state/store.ts";
+import type { ParsedArgs } from "./args.ts";
+import type { Globals } from "./commands.ts";
+
+export default function ps(args: ParsedArgs, globals: Globals): number {
+  const id = args.positionals.id as string;
+  const format = (args.options.format as string | undefined) ?? "table";
+  if (format !== "table" && format !== "json") throw new UserError(`--format: expected table or json, got "${format}"`, 2);
+  const container = Container.load(new StateStore(globals.root), id);
+  if (container.status() === "stopped") throw new UserError(`container "${id}" is not running`);
+  const pids = container.cgroup ? container.cgroup.pids() : [container.record.pid];
+  if (format === "json") {
+    process.stdout.write(JSON.stringify(pids) + "\n");
+    return 0;
+  }
+  // The table is ps(1)'s own, filtered to the container's processes, as runc prints it.
+  const out = spawnSync("ps", ["-ef"], { encoding: "utf8" });
+  if (out.status !== 0) throw new UserError(`ps -ef failed: ${out.stderr.trim() || `exit ${out.status}`}`);
+  const lines = out.stdout.split("\n");
+  const header = lines[0] ?? "";
+  const pidColumn = header.split(/\s+/).indexOf("PID");
+  const wanted = new Set(pids.map(String));
+  const rows = lines.slice(1).filter((line) => wanted.has(line.trim().split(/\s+/)[pidColumn] ?? ""));
+  process.stdout.write([header, ...rows].join("\n") + "\n");
+  return 0;
+}

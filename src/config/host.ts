@@ -1,0 +1,44 @@
+// The zero-config container of `ns run -- CMD`: the host's root, read-only,
+// with a fresh /proc, /dev and /tmp, in new mount, pid, uts and ipc
+// namespaces, as root with the usual default capabilities. The caller's
+// environment and working directory carry over, as they would for any
+// command a CI job runs.
+import { DOCKER_DEFAULT_CAPABILITIES } from "../capabilities.ts";
+import type { Spec } from "./schema.ts";
+
+
+export function hostSpec(args: readonly string[], env: Record<string, string | undefined>, cwd: string): Spec {
+  const environment = Object.entries(env)
+    .filter(([k, v]) => v !== undefined && !k.startsWith("_NS_"))
+    .map(([k, v]) => `${k}=${v}`);
+  const spec = {
+    ociVersion: "1.2.0",
+    root: { path: "/", readonly: true },
+    process: {
+      terminal: false,
+      user: { uid: 0, gid: 0 },
+      args: [...args],
+      env: environment,
+      cwd,
+      capabilities: {
+        bounding: [...DOCKER_DEFAULT_CAPABILITIES],
+        effective: [...DOCKER_DEFAULT_CAPABILITIES],
+        permitted: [...DOCKER_DEFAULT_CAPABILITIES],
+      },
+      noNewPrivileges: true,
+    },
+    mounts: [
+      { destination: "/proc", type: "proc", source: "proc", options: ["nosuid", "noexec", "nodev"] },
+      { destination: "/dev", type: "tmpfs", source: "tmpfs", options: ["nosuid", "strictatime", "mode=755", "size=65536k"] },
+      { destination: "/dev/pts", type: "devpts", source: "devpts", options: ["nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620", "gid=5"] },
+      { destination: "/dev/shm", type: "tmpfs", source: "shm", options: ["nosuid", "noexec", "nodev", "mode=1777", "size=65536k"] },
+      { destination: "/dev/mqueue", type: "mqueue", source: "mqueue", options: ["nosuid", "noexec", "nodev"] },
+      { destination: "/tmp", type: "tmpfs", source: "tmpfs", options: ["nosuid", "nodev", "mode=1777"] },
+    ],
+    linux: {
+      namespaces: [{ type: "mount" }, { type: "pid" }, { type: "uts" }, { type: "ipc" }],
+      maskedPaths: ["/proc/kcore", "/proc/keys", "/proc/timer_list", "/proc/sched_debug", "/sys/firmware"],
+    },
+  };
+  return spec as unknown as Spec;
+}

@@ -1,0 +1,209 @@
+// The init stage: runs inside the container's new namespaces (the launcher
+// has written the id maps and joined the cgroups before it started), sets up
+// the container's world, waits for start, and becomes the container process.
+// Its stdio belongs to the container, so everything it has to say goes to the
+// launcher over the sync pipe.
+import { existsSync, writeFileSync } from "node:fs";
+import { closeRangeCloexec, close, dup3, fchown, open, O_CLOEXEC, O_PATH, O_WRONLY, setdomainname, sethostname, unshare, writeAll } from "../ffi/libc.ts";
+import { ExecError, execProcess } from "../ffi/trampoline.ts";
+import { runHooks } from "../hooks.ts";
+import { describeError } from "../errors.ts";
+import { CLONE_NEWCGROUP } from "../namespaces.ts";
+import { mountAll, prepareRoot, type RootfsContext } from "../mounts/rootfs.ts";
+import { enterRootfs, maskPaths, moveIntoRootfs, readonlyPaths, remountRootReadonly, setRootPropagation } from "../mounts/pivot.ts";
+import { ensureFile } from "../mounts/paths.ts";
+import { AT_RECURSIVE, mount, mountSetattr } from "../ffi/libc.ts";
+import { MOUNT_ATTR_RDONLY, MS_BIND, MS_REC } from "../mounts/options.ts";
+import { openPty, setWindowSize } from "../console/pty.ts";
+import { SyncPipe } from "../sync.ts";
+import type { InitConfig } from "./config.ts";
+import { buildExecSpec, lookPath } from "./finalize.ts";
+
+let currentStep = "config";
+const started = performance.now();
+
+/** Runs the init stage; never returns. */
+export async function init(): Promise<never> {
+  const fdText = process.env._NS_SYNC_FD;
+  if (!fdText) {
+    process.stderr.write("ns init: _NS_SYNC_FD is not set; the init stage is started by ns run or ns create\n");
+    process.exit(2);
+  }
+  const sync = new SyncPipe(Number(fdText));
+  let config: InitConfig | undefined;
+  try {
+    config = sync.expect("config").config as unknown as InitConfig;
+    await runInit(sync, config);
+  } catch (err) {
+    const errno = (err as { errno?: number }).errno;
+    const exitCode = err instanceof ExecError && err.step === "execve" ? (errno === 2 ? 127 : 126) : (err as { exitCode?: number }).exitCode;
+    const message = describeError(err);
+    try {
+      sync.send({ type: "error", step: currentStep, message, ...(errno === undefined ? {} : { errno: Math.abs(errno) }), ...(exitCode === undefined ? {} : { exitCode }) });
+    } catch {
+      // After `ns create` returned, nobody listens: the container's stderr is the place left.
+      process.stderr.write(`ns: ${message}\n`);
+    }
+    process.exit(exitCode ?? 1);
+  }
+  throw new Error("unreachable: the init stage ends in execve or exit");
+}
+
+function step(name: string, sync: SyncPipe, debug: boolean): void {
+  currentStep = name;
+  if (debug) {
+    sync.send({ type: "log", level: "debug", message: `init step ${name}`, step: name, ...{ ms: +(performance.now() - started).toFixed(3) } } as never);
+  }
+}
+
+async function runInit(sync: SyncPipe, config: InitConfig): Promise<never> {
+  const debug = config.debug;
+  // Nothing Bun opened may reach the container; the sync fd and the exec fifo
+  // are close-on-exec as well, so execve ends the launcher's view of us.
+  closeRangeCloexec(3 + config.preserveFds);
+
+  step("cgroupns", sync, debug);
+  // Unshared only now that the launcher placed us in the container's cgroup,
+  // so that it becomes the root of the namespace.
+  if (config.newCgroupNamespace) unshare(CLONE_NEWCGROUP);
+
+  step("network", sync, debug);
+  if (config.network) {
+    const { setupContainerSide } = await import("../network/index.ts");
+    setupContainerSide(config.network as never);
+  }
+
+  // The fifo lives in the host's state directory, out of reach after pivot_root.
+  const fifo = config.execFifo ? open(config.execFifo, O_PATH | O_CLOEXEC) : -1;
+
+  if (config.mountNamespace) {
+    setupMounts(sync, config);
+  } else {
+    // Without a mount namespace every mount would change the host's: the
+    // process runs in the host's root, as runc does.
+    runRuntimeHooks(sync, config);
+  }
+  if (config.terminal) {
+    step("console", sync, debug);
+    setupConsole(sync, config);
+  }
+
+  step("hostname", sync, debug);
+  if (config.hostname !== undefined) sethostname(config.hostname);
+  if (config.domainname !== undefined) setdomainname(config.domainname);
+
+  step("sysctl", sync, debug);
+  for (const [key, value] of Object.entries(config.sysctl)) {
+    const path = `/proc/sys/${key.replace(/\./g, "/")}`;
+    try {
+      writeFileSync(path, value);
+    } catch (e) {
+      throw new Error(`linux.sysctl["${key}"]: write ${path}: ${describeError(e)}`, { cause: e });
+    }
+  }
+
+  if (config.mountNamespace) {
+    step("paths", sync, debug);
+    readonlyPaths(config.readonlyPaths);
+    maskPaths(config.maskedPaths, config.mountLabel);
+  }
+
+  step("lookup", sync, debug);
+  const spec = buildExecSpec(config);
+  spec.file = lookPath(config.process.args[0]!, spec.env);
+
+  step("created", sync, debug);
+  sync.send({ type: "created" });
+
+  step("start", sync, debug);
+  if (fifo >= 0) waitForStart(fifo);
+  else sync.expect("start");
+
+  step("startContainer hooks", sync, debug);
+  runHooks("startContainer", config.startContainerHooks, config.hookState);
+
+  step("execve", sync, debug);
+  execProcess(spec);
+}
+
+/** Mounts, hooks before pivot_root, pivot_root, and the rootfs flags after it. */
+function setupMounts(sync: SyncPipe, config: InitConfig): void {
+  const debug = config.debug;
+  step("mounts", sync, debug);
+  const ctx: RootfsContext = {
+    rootfs: config.rootfs,
+    bundle: config.bundle,
+    mounts: config.mounts,
+    devices: config.devices,
+    userNamespace: config.userNamespace,
+    cgroupNamespace: config.newCgroupNamespace,
+    cgroupPath: config.cgroupPath,
+    rootfsPropagation: config.rootfsPropagation,
+  };
+  prepareRoot(ctx);
+  if (config.hostRoot) bindHostRoot(config.rootfs);
+  mountAll(ctx);
+
+  runRuntimeHooks(sync, config);
+
+  step("pivot_root", sync, debug);
+  if (config.noPivot) moveIntoRootfs(config.rootfs);
+  else enterRootfs(config.rootfs);
+
+  step("rootfs", sync, debug);
+  if (config.readonlyRoot) remountRootReadonly();
+  setRootPropagation(config.rootfsPropagation);
+}
+
+/**
+ * The prestart and createRuntime hooks run in the launcher, in the runtime's
+ * namespaces; createContainer hooks run here, in the container's, before
+ * pivot_root.
+ */
+function runRuntimeHooks(sync: SyncPipe, config: InitConfig): void {
+  if (config.runtimeHooks) {
+    step("hooks", sync, config.debug);
+    sync.send({ type: "hooks" });
+    sync.expect("hooksDone");
+  }
+  step("createContainer hooks", sync, config.debug);
+  runHooks("createContainer", config.createContainerHooks, config.hookState);
+}
+
+/**
+ * The zero-config view of the host: its whole mount tree, read-only, under
+ * which /proc, /dev and /tmp are then mounted afresh.
+ */
+function bindHostRoot(rootfs: string): void {
+  mount("/", rootfs, "bind", MS_BIND | MS_REC);
+  mountSetattr(rootfs, AT_RECURSIVE, MOUNT_ATTR_RDONLY, 0);
+}
+
+/**
+ * `ns start` opens the fifo for reading; until then the open for writing
+ * blocks. The fifo is reached through /proc/self/fd because its path is on
+ * the host, outside the container's root.
+ */
+function waitForStart(fifo: number): void {
+  const fd = open(`/proc/self/fd/${fifo}`, O_WRONLY | O_CLOEXEC);
+  writeAll(fd, Buffer.from("0"));
+  close(fd);
+  close(fifo);
+}
+
+/** Allocates the container's pty in its devpts, binds it on /dev/console and makes it stdio. */
+function setupConsole(sync: SyncPipe, config: InitConfig): void {
+  const pty = openPty("/dev/ptmx");
+  const size = config.process.consoleSize;
+  if (size) setWindowSize(pty.master, size.height, size.width);
+  fchown(pty.peer, config.process.user.uid, config.process.user.gid);
+  if (existsSync("/dev")) {
+    ensureFile("/dev/console");
+    mount(pty.path, "/dev/console", "bind", MS_BIND);
+  }
+  sync.send({ type: "console" }, pty.master);
+  close(pty.master);
+  for (const target of [0, 1, 2]) dup3(pty.peer, target, 0);
+  close(pty.peer);
+}
+

@@ -1,0 +1,161 @@
+// Joining a running container (ns exec, ns enter): libcontainer's ExecIn done
+// without any ns process inside the container. The trampoline's intermediate
+// child joins the container's namespaces (the user namespace first) and
+// clones the process into its pid namespace; that process takes the
+// container's credentials and capabilities in C and executes the command
+// directly, so nothing running the ns executable ever becomes visible in the
+// container.
+import { readFileSync, statSync } from "node:fs";
+import { capabilityMask, lastCapability } from "../capabilities.ts";
+import { UserError } from "../errors.ts";
+import { AF_UNIX, close, O_CLOEXEC, O_RDONLY, open, SOCK_CLOEXEC, SOCK_STREAM, socketpair, tryKill, waitpid } from "../ffi/libc.ts";
+import { spawnChild, type ExecSpec } from "../ffi/trampoline.ts";
+import { JOIN_ORDER, namespaceList } from "../namespaces.ts";
+import { rlimitTriples, type RlimitSpec } from "../rlimits.ts";
+import { SyncPipe } from "../sync.ts";
+import type { Container } from "../state/container.ts";
+
+export interface EnterProcess {
+  args: string[];
+  env: string[];
+  cwd: string;
+  user: { uid: number; gid: number; additionalGids: number[]; umask?: number | undefined };
+  capabilities?: {
+    bounding?: string[] | undefined;
+    effective?: string[] | undefined;
+    permitted?: string[] | undefined;
+    inheritable?: string[] | undefined;
+    ambient?: string[] | undefined;
+  } | undefined;
+  noNewPrivileges: boolean;
+  rlimits?: RlimitSpec[] | undefined;
+  /** stdio for the process; a pty peer when it has a terminal. */
+  stdio?: [number, number, number] | undefined;
+  terminal: boolean;
+  preserveFds: number;
+}
+
+function sameNamespace(pid: number, file: string): boolean {
+  try {
+    return statSync(`/proc/${pid}/ns/${file}`).ino === statSync(`/proc/self/ns/${file}`).ino;
+  } catch {
+    return true;
+  }
+}
+
+/**
+ * Opens the namespaces of the container's process that differ from ours, in
+ * join order. The user namespace comes first so that joining the others is
+ * done with the container's privileges.
+ */
+function openContainerNamespaces(pid: number): number[] {
+  const fds: number[] = [];
+  for (const type of JOIN_ORDER) {
+    const file = namespaceList[type].file;
+    if (sameNamespace(pid, file)) continue;
+    fds.push(open(`/proc/${pid}/ns/${file}`, O_RDONLY | O_CLOEXEC));
+  }
+  return fds;
+}
+
+function setgroupsAllowed(pid: number): boolean {
+  try {
+    return readFileSync(`/proc/${pid}/setgroups`, "utf8").trim() !== "deny";
+  } catch {
+    return true;
+  }
+}
+
+function execStepError(step: string, errno: number | undefined, file: string, cwd: string): UserError {
+  if (step === "execve") {
+    if (errno === 2) return new UserError(`exec "${file}": executable file not found in $PATH`, 127);
+    return new UserError(`exec "${file}": ${errno === 13 ? "permission denied" : `errno ${errno}`}`, 126);
+  }
+  if (step === "chdir" || step === "getcwd") return new UserError(`process.cwd "${cwd}": cannot enter it (errno ${errno})`);
+  return new UserError(`${step} failed in the container (errno ${errno})`);
+}
+
+/**
+ * Starts p inside the container and returns its pid once it has executed
+ * (the sync pipe closes on execve); a failure before that throws with the
+ * step and errno, and exit code 126 or 127 for a program that cannot run.
+ */
+export function enterContainer(container: Container, p: EnterProcess): number {
+  const initPid = container.record.pid;
+  const joinFds = openContainerNamespaces(initPid);
+  const [parentEnd, childEnd] = socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC);
+  const sync = new SyncPipe(parentEnd);
+  const caps = p.capabilities ?? {};
+  const exec: ExecSpec = {
+    user: { uid: p.user.uid, gid: p.user.gid, additionalGids: p.user.additionalGids, setgroups: setgroupsAllowed(initPid) },
+    capabilities: {
+      last: lastCapability(),
+      bounding: capabilityMask(caps.bounding ?? [], "process.capabilities.bounding"),
+      effective: capabilityMask(caps.effective ?? [], "process.capabilities.effective"),
+      permitted: capabilityMask(caps.permitted ?? [], "process.capabilities.permitted"),
+      inheritable: capabilityMask(caps.inheritable ?? [], "process.capabilities.inheritable"),
+      ambient: capabilityMask(caps.ambient ?? [], "process.capabilities.ambient"),
+    },
+    noNewPrivileges: p.noNewPrivileges,
+    umask: p.user.umask ?? 0o022,
+    rlimits: rlimitTriples(p.rlimits),
+    cwd: p.cwd,
+    file: p.args[0]!,
+    args: p.args,
+    env: p.env,
+    setsid: p.terminal,
+  };
+
+  let first = 0;
+  let pid = 0;
+  try {
+    first = spawnChild({
+      cloneFlags: 0,
+      syncFd: childEnd,
+      childSyncFd: -1,
+      exec,
+      joinFds,
+      keepFds: p.preserveFds,
+      ...(p.stdio ? { stdio: p.stdio } : {}),
+    });
+    close(childEnd);
+    for (const fd of joinFds) close(fd);
+    // The intermediate child joins the cgroup too: its child inherits it, so
+    // the command runs inside the container's cgroup from its first instruction.
+    container.cgroup?.addProcess(first);
+    sync.sendGo();
+    const reported = sync.receive();
+    if (reported?.message.type !== "pid") {
+      const m = reported?.message as { step?: string; errno?: number } | undefined;
+      throw new UserError(`join the namespaces of container "${container.id}": ${m?.step ?? "setns"} failed (errno ${m?.errno ?? "unknown"})`);
+    }
+    waitpid(first);
+    first = 0;
+    pid = (reported.message as { pid: number }).pid;
+    sync.sendGo();
+    const result = sync.receive();
+    if (result !== null) {
+      const m = result.message as { type: string; step?: string; errno?: number };
+      throw execStepError(m.step ?? "execve", m.errno, p.args[0]!, p.cwd);
+    }
+    return pid;
+  } catch (e) {
+    for (const child of [first, pid]) {
+      if (child > 0) {
+        tryKill(child, 9);
+        try {
+          waitpid(child);
+        } catch {
+          // Reaped already.
+        }
+      }
+    }
+    throw e;
+  } finally {
+    try {
+      sync.close();
+    } catch {
+      // Closed.
+    }
+  }
+}

@@ -1,0 +1,431 @@
+// The launcher's side of starting a container, from a validated config to an
+// init stage that waits just before execve ("created"). ns run and ns create
+// share it; each step is a method, and launch() reads them in order.
+import { mkdirSync, renameSync, writeFileSync } from "node:fs";
+import { cgroupFor, type Cgroup } from "../cgroups/index.ts";
+import type { Spec } from "../config/schema.ts";
+import { UserError } from "../errors.ts";
+import { close, exitCodeOf, mkfifo, SOCK_CLOEXEC, SOCK_STREAM, AF_UNIX, socketpair, tryKill, waitpid } from "../ffi/libc.ts";
+import { forwardSignals, spawnChild } from "../ffi/trampoline.ts";
+import { runHooks } from "../hooks.ts";
+import type { InitConfig } from "../init/config.ts";
+import { log, mark } from "../log.ts";
+import { CLONE_NEWCGROUP, CLONE_NEWNET, CLONE_NEWTIME, CLONE_NEWUSER, CLONE_NEWUTS, getNamespaceFlags, hasNamespace } from "../namespaces.ts";
+import { readStartTime } from "../proc.ts";
+import type { ContainerRecord, StateStore } from "../state/store.ts";
+import { ociState } from "../state/oci.ts";
+import { SyncPipe } from "../sync.ts";
+import { openSealedExecutable } from "./exe.ts";
+import { checkRootMapped, writeIdMaps } from "./idmap.ts";
+import { closeJoined, openJoinedNamespaces, type JoinedNamespace } from "./join.ts";
+
+export interface LaunchOptions {
+  id: string;
+  /** Absolute bundle directory. */
+  bundle: string;
+  spec: Spec;
+  store: StateStore;
+  /** "run" starts the process at once; "create" leaves it waiting on the exec fifo. */
+  mode: "run" | "create";
+  /** Set a parent-death signal: the container dies with a foreground launcher. */
+  foreground: boolean;
+  pidFile?: string | undefined;
+  preserveFds: number;
+  noPivot: boolean;
+  networkOptions: readonly string[];
+  debug: boolean;
+  /** Run on a read-only view of the host's root (the zero-config mode). */
+  hostRoot?: boolean | undefined;
+  /** Skip the cgroup (the zero-config mode: its pid namespace already bounds it). */
+  noCgroup?: boolean | undefined;
+  /** Receives the pty master when process.terminal is set. */
+  onConsole?: ((master: number) => void) | undefined;
+}
+
+const SIGKILL = 9;
+
+/** Signals forwarded to the container process: all catchable ones but those
+ * that report faults, SIGCHLD, SIGPIPE, SIGPWR (Bun's engine uses it) and
+ * glibc's internal 32 and 33. */
+export function forwardedSignalMask(exceptWinch: boolean): bigint {
+  const skip = new Set([4, 5, 6, 7, 8, 9, 11, 13, 17, 19, 30, 31, 32, 33]);
+  if (exceptWinch) skip.add(28);
+  let mask = 0n;
+  for (let sig = 1; sig <= 64; sig++) if (!skip.has(sig)) mask |= 1n << BigInt(sig - 1);
+  return mask;
+}
+
+export class ContainerLaunch {
+  readonly spec: Spec;
+  readonly stateDir: string;
+  cgroup: Cgroup | undefined;
+  network: unknown;
+  pid = 0;
+  startTime = "";
+  sync: SyncPipe | undefined;
+  private joined: JoinedNamespace[] = [];
+  private exeFd = -1;
+  private execFifo: string | undefined;
+  private readonly flags: number;
+
+  constructor(readonly opts: LaunchOptions) {
+    this.spec = opts.spec;
+    this.stateDir = opts.store.claim(opts.id);
+    this.flags = getNamespaceFlags(this.spec.linux?.namespaces ?? []);
+  }
+
+  /** Runs every step up to "created"; on failure, removes all it made and rethrows. */
+  launch(): void {
+    try {
+      this.checkConfig();
+      this.createCgroup();
+      this.prepareExecutable();
+      this.spawnInit();
+      this.writeIdMaps();
+      this.joinCgroup();
+      this.setOomScoreAdj();
+      this.setupNetwork();
+      this.release();
+      this.sendConfig();
+      this.waitCreated();
+      this.recordState();
+    } catch (e) {
+      this.destroy();
+      throw e;
+    }
+  }
+
+  private get namespaces() {
+    return this.spec.linux?.namespaces ?? [];
+  }
+
+  private get rootfs(): string {
+    if (this.opts.hostRoot) return `${this.stateDir}/rootfs`;
+    const path = this.spec.root?.path ?? "rootfs";
+    return path.startsWith("/") ? path : `${this.opts.bundle}/${path}`;
+  }
+
+  private checkConfig(): void {
+    const linux = this.spec.linux;
+    if (this.flags & CLONE_NEWUSER) {
+      checkRootMapped(linux?.uidMappings ?? [], "linux.uidMappings");
+      checkRootMapped(linux?.gidMappings ?? [], "linux.gidMappings");
+    }
+    this.joined = openJoinedNamespaces(this.namespaces);
+    if (this.opts.hostRoot) mkdirSync(this.rootfs, { mode: 0o700 });
+    mark("config");
+  }
+
+  private createCgroup(): void {
+    if (this.opts.noCgroup) return;
+    this.cgroup = cgroupFor({ id: this.opts.id, cgroupsPath: this.spec.linux?.cgroupsPath });
+    this.cgroup.create();
+    if (this.spec.linux?.resources) this.cgroup.apply(this.spec.linux.resources);
+    mark("cgroup");
+  }
+
+  private prepareExecutable(): void {
+    this.exeFd = openSealedExecutable(this.opts.store.root);
+    if (this.opts.mode === "create") {
+      this.execFifo = `${this.stateDir}/exec.fifo`;
+      mkfifo(this.execFifo, 0o622);
+    }
+    mark("executable");
+  }
+
+  /**
+   * Clones the init stage. It waits for one byte on the sync pipe before it
+   * executes ns-init, so that the id maps and cgroups are in place first.
+   */
+  private spawnInit(): void {
+    const [parentEnd, childEnd] = socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC);
+    this.sync = new SyncPipe(parentEnd);
+    const childSyncFd = 3 + this.opts.preserveFds;
+    const env = [`_NS_SYNC_FD=${childSyncFd}`];
+    const timeNamespace = this.namespaces.some((n) => n.type === "time" && !n.path);
+    try {
+      const first = spawnChild({
+        cloneFlags: this.flags & ~(CLONE_NEWCGROUP | CLONE_NEWTIME),
+        syncFd: childEnd,
+        childSyncFd,
+        exeFd: this.exeFd,
+        argv: ["ns-init"],
+        env,
+        becomeRoot: (this.flags & CLONE_NEWUSER) !== 0,
+        parentDeathSignal: this.opts.foreground ? SIGKILL : 0,
+        keepFds: this.opts.preserveFds,
+        joinFds: this.joined.map((j) => j.fd),
+        ...(timeNamespace ? { timeNamespace: { offsets: timeOffsets(this.spec) } } : {}),
+      });
+      if (this.joined.length > 0) {
+        // The intermediate child joins the namespaces, then reports the real child.
+        this.pid = first;
+        this.sync.sendGo();
+        const got = this.sync.receive();
+        if (got?.message.type !== "pid") {
+          this.failFromChild(got?.message, "setns");
+        }
+        waitpid(first);
+        this.pid = (got!.message as { pid: number }).pid;
+      } else {
+        this.pid = first;
+      }
+    } finally {
+      close(childEnd);
+      closeJoined(this.joined);
+      close(this.exeFd);
+      this.exeFd = -1;
+    }
+    this.startTime = readStartTime(this.pid) ?? "";
+    if (this.opts.foreground) forwardSignals(this.pid, forwardedSignalMask(this.spec.process?.terminal === true));
+    mark("spawn");
+  }
+
+  private writeIdMaps(): void {
+    if (!(this.flags & CLONE_NEWUSER)) return;
+    writeIdMaps(this.pid, this.spec.linux?.uidMappings ?? [], this.spec.linux?.gidMappings ?? []);
+    mark("idmap");
+  }
+
+  private joinCgroup(): void {
+    this.cgroup?.addProcess(this.pid);
+  }
+
+  private setOomScoreAdj(): void {
+    const adj = this.spec.process?.oomScoreAdj;
+    if (adj === undefined) return;
+    try {
+      writeFileSync(`/proc/${this.pid}/oom_score_adj`, String(adj));
+    } catch (e) {
+      throw new UserError(`process.oomScoreAdj: write /proc/${this.pid}/oom_score_adj: ${(e as { code?: string }).code ?? e}`);
+    }
+  }
+
+  private setupNetwork(): void {
+    if (!(this.flags & CLONE_NEWNET) && this.opts.networkOptions.length === 0 && !this.spec.linux?.netDevices) return;
+    // Loaded only for containers that need it, to keep the common start short.
+    const network = require("../network/index.ts") as typeof import("../network/index.ts");
+    const plan = network.parseNetworkOptions([...this.opts.networkOptions], this.spec.annotations, this.spec.linux?.netDevices as never);
+    if (!(this.flags & CLONE_NEWNET)) {
+      if (this.opts.networkOptions.length > 0) throw new UserError("--network: the container has no new network namespace (add {\"type\": \"network\"} to linux.namespaces)");
+      return;
+    }
+    this.network = network.setupHostSide(plan, this.pid);
+    mark("network");
+  }
+
+  /** Sends the go-ahead byte: the child may now execute the init stage. */
+  private release(): void {
+    this.sync!.sendGo();
+  }
+
+  private sendConfig(): void {
+    this.sync!.send({ type: "config", config: this.initConfig() as unknown as Record<string, unknown> });
+  }
+
+  private initConfig(): InitConfig {
+    const spec = this.spec;
+    const linux = spec.linux ?? {};
+    const process = spec.process!;
+    const hooks = spec.hooks ?? {};
+    const userNamespace = hasNamespace(this.namespaces, "user");
+    return {
+      id: this.opts.id,
+      bundle: this.opts.bundle,
+      rootfs: this.rootfs,
+      readonlyRoot: spec.root?.readonly === true && !this.opts.hostRoot,
+      hostRoot: this.opts.hostRoot === true,
+      noPivot: this.opts.noPivot,
+      process: process as InitConfig["process"],
+      hostname: spec.hostname,
+      domainname: spec.domainname,
+      mounts: (spec.mounts ?? []) as InitConfig["mounts"],
+      devices: (linux.devices ?? []) as InitConfig["devices"],
+      maskedPaths: linux.maskedPaths ?? [],
+      readonlyPaths: linux.readonlyPaths ?? [],
+      sysctl: linux.sysctl ?? {},
+      rootfsPropagation: linux.rootfsPropagation,
+      mountLabel: linux.mountLabel,
+      userNamespace,
+      mountNamespace: hasNamespace(this.namespaces, "mount"),
+      setgroups: true,
+      newCgroupNamespace: (this.flags & CLONE_NEWCGROUP) !== 0,
+      newUtsNamespace: (this.flags & CLONE_NEWUTS) !== 0,
+      cgroupPath: this.cgroup?.path,
+      network: this.network,
+      preserveFds: this.opts.preserveFds,
+      execFifo: this.execFifo,
+      terminal: process.terminal === true,
+      runtimeHooks: (hooks.prestart?.length ?? 0) + (hooks.createRuntime?.length ?? 0) > 0,
+      createContainerHooks: (hooks.createContainer ?? []) as InitConfig["createContainerHooks"],
+      startContainerHooks: (hooks.startContainer ?? []) as InitConfig["startContainerHooks"],
+      hookState: this.hookState("created"),
+      parentDeathSignal: this.opts.foreground ? SIGKILL : 0,
+      debug: this.opts.debug,
+    };
+  }
+
+  hookState(status: string): Record<string, unknown> {
+    return ociState({
+      id: this.opts.id,
+      pid: this.pid,
+      bundle: this.opts.bundle,
+      annotations: this.spec.annotations,
+      status,
+    });
+  }
+
+  /** Serves the init stage's requests until it reports "created". */
+  private waitCreated(): void {
+    for (;;) {
+      const got = this.sync!.receive();
+      if (got === null) this.failFromChild(undefined, "init");
+      const message = got!.message;
+      switch (message.type) {
+        case "log":
+          this.relayLog(message);
+          break;
+        case "hooks":
+          runHooks("prestart", this.spec.hooks?.prestart, this.hookState("creating"));
+          runHooks("createRuntime", this.spec.hooks?.createRuntime, this.hookState("creating"));
+          this.sync!.send({ type: "hooksDone" });
+          break;
+        case "console":
+          if (got!.fd === undefined) throw new Error("init stage sent no pty master");
+          if (this.opts.onConsole) this.opts.onConsole(got!.fd);
+          else close(got!.fd);
+          break;
+        case "created":
+          mark("created");
+          return;
+        default:
+          this.failFromChild(message, "init");
+      }
+    }
+  }
+
+  private relayLog(message: Extract<import("../sync.ts").Message, { type: "log" }>): void {
+    const { type: _type, level, message: text, ...fields } = message;
+    log(level, text, fields);
+  }
+
+  /** Turns the init stage's error message (or its silent death) into a UserError. */
+  failFromChild(message: unknown, fallbackStep: string): never {
+    const m = message as { type?: string; step?: string; message?: string; errno?: number; exitCode?: number } | undefined;
+    if (m?.type === "error") {
+      const text = m.message ?? `${m.step}: errno ${m.errno}`;
+      throw new UserError(text, m.exitCode ?? 1);
+    }
+    // No message: the child died before it could say why.
+    let status = "";
+    if (this.pid > 0) {
+      tryKill(this.pid, SIGKILL);
+      try {
+        status = ` (exit code ${exitCodeOf(waitpid(this.pid))})`;
+      } catch {
+        // Already reaped.
+      }
+      this.pid = 0;
+    }
+    throw new UserError(`${fallbackStep}: the container's init stage exited without a report${status}`);
+  }
+
+  private recordState(): void {
+    const record: ContainerRecord = {
+      ociVersion: this.spec.ociVersion,
+      id: this.opts.id,
+      pid: this.pid,
+      startTime: this.startTime,
+      bundle: this.opts.bundle,
+      rootfs: this.rootfs,
+      created: new Date().toISOString(),
+      annotations: this.spec.annotations,
+      cgroupPaths: this.cgroup?.paths,
+      cgroupPath: this.cgroup?.path,
+      network: this.network,
+      config: this.spec as unknown as Record<string, unknown>,
+      started: false,
+      foreground: this.opts.foreground,
+    };
+    this.opts.store.write(record);
+    if (this.opts.pidFile) writePidFile(this.opts.pidFile, this.pid);
+    mark("state");
+  }
+
+  /**
+   * Releases the init stage (run mode) and waits until it has executed the
+   * container process: EOF on the sync pipe means execve closed it.
+   */
+  start(): void {
+    this.sync!.send({ type: "start" });
+    for (;;) {
+      const got = this.sync!.receive();
+      if (got === null) break;
+      if (got.message.type !== "log") this.failFromChild(got.message, "start");
+      this.relayLog(got.message);
+    }
+    this.sync!.close();
+    this.sync = undefined;
+    const record = this.opts.store.read(this.opts.id);
+    record.started = true;
+    this.opts.store.write(record);
+    mark("started");
+  }
+
+  /** Kills what is left and removes the cgroup, network and state directory. */
+  destroy(): void {
+    if (this.pid > 0) {
+      tryKill(this.pid, SIGKILL);
+      try {
+        waitpid(this.pid);
+      } catch {
+        // Reaped elsewhere.
+      }
+    }
+    if (this.sync) {
+      try {
+        this.sync.close();
+      } catch {
+        // Already closed.
+      }
+      this.sync = undefined;
+    }
+    if (this.exeFd >= 0) close(this.exeFd);
+    closeJoined(this.joined);
+    teardown(this.opts.store, this.opts.id, this.cgroup, this.network);
+  }
+}
+
+/** Removes the network, the cgroup and the state directory of a container; errors are logged, not thrown. */
+export function teardown(store: StateStore, id: string, cgroup: Cgroup | undefined, network: unknown): void {
+  if (network) {
+    try {
+      const { teardownHostSide } = require("../network/index.ts") as typeof import("../network/index.ts");
+      teardownHostSide(network as never);
+    } catch (e) {
+      log("warn", `remove network of ${id}: ${(e as Error).message}`);
+    }
+  }
+  if (cgroup) {
+    try {
+      cgroup.destroy();
+    } catch (e) {
+      log("warn", `remove cgroup of ${id}: ${(e as Error).message}`);
+    }
+  }
+  store.remove(id);
+}
+
+export function writePidFile(path: string, pid: number): void {
+  const tmp = `${path}.${process.pid}.tmp`;
+  writeFileSync(tmp, String(pid));
+  renameSync(tmp, path);
+}
+
+function timeOffsets(spec: Spec): string | undefined {
+  const offsets = spec.linux?.timeOffsets as Record<string, { secs?: number; nanosecs?: number }> | undefined;
+  if (!offsets) return undefined;
+  return Object.entries(offsets)
+    .map(([clock, o]) => `${clock} ${o.secs ?? 0} ${o.nanosecs ?? 0}`)
+    .join("\n");
+}

@@ -1,0 +1,101 @@
+// Entering the rootfs and the mount steps that come after it.
+import {
+  chdir,
+  chroot,
+  close,
+  fchdir,
+  mount,
+  O_CLOEXEC,
+  O_DIRECTORY,
+  O_RDONLY,
+  open,
+  pivotRoot,
+  SyscallError,
+  umount2,
+} from "../ffi/libc.ts";
+import { MS_BIND, MS_MOVE, MS_RDONLY, MS_REC, MS_SLAVE, propagationFlag } from "./options.ts";
+import { remountBind } from "./rootfs.ts";
+import { isDirectory } from "./paths.ts";
+import { statSync } from "node:fs";
+
+const MNT_DETACH = 2;
+
+/**
+ * pivot_root into rootfs with the old root stacked on the new one
+ * (pivot_root(".", ".")), so no directory for it is needed inside the
+ * rootfs; then detach the old root. It is made a slave first so that the
+ * detach does not propagate to the host.
+ */
+export function enterRootfs(rootfs: string): void {
+  const oldRoot = open("/", O_DIRECTORY | O_RDONLY | O_CLOEXEC);
+  const newRoot = open(rootfs, O_DIRECTORY | O_RDONLY | O_CLOEXEC);
+  try {
+    fchdir(newRoot);
+    pivotRoot(".", ".");
+    fchdir(oldRoot);
+    mount(null, ".", null, MS_SLAVE | MS_REC);
+    umount2(".", MNT_DETACH);
+    chdir("/");
+  } finally {
+    close(oldRoot);
+    close(newRoot);
+  }
+}
+
+/** For roots that cannot pivot (an initramfs): move the rootfs over / and chroot into it. */
+export function moveIntoRootfs(rootfs: string): void {
+  chdir(rootfs);
+  mount(rootfs, "/", null, MS_MOVE);
+  chroot(".");
+  chdir("/");
+}
+
+/** Applies rootfsPropagation to the new root, once the host's mounts are out of reach. */
+export function setRootPropagation(name: string | undefined): void {
+  if (!name) return;
+  const flag = propagationFlag(name);
+  if (flag === undefined) throw new Error(`linux.rootfsPropagation: unknown propagation "${name}"`);
+  mount(null, "/", null, flag);
+}
+
+/** root.readonly: the rootfs bind becomes read-only, keeping its other flags. */
+export function remountRootReadonly(): void {
+  remountBind("/", MS_RDONLY);
+}
+
+/** linux.readonlyPaths: each path becomes a read-only bind of itself. Missing paths are skipped. */
+export function readonlyPaths(paths: readonly string[]): void {
+  for (const path of paths) {
+    try {
+      mount(path, path, "bind", MS_BIND | MS_REC);
+    } catch (e) {
+      if (e instanceof SyscallError && e.code === "ENOENT") continue;
+      throw new Error(`linux.readonlyPaths: ${(e as Error).message}`, { cause: e });
+    }
+    remountBind(path, MS_RDONLY | MS_REC);
+  }
+}
+
+/**
+ * linux.maskedPaths: a file is covered by /dev/null, a directory by an
+ * empty read-only tmpfs. Missing paths are skipped.
+ */
+export function maskPaths(paths: readonly string[], mountLabel?: string): void {
+  for (const path of paths) {
+    try {
+      statSync(path);
+    } catch {
+      continue;
+    }
+    try {
+      if (isDirectory(path)) {
+        const data = mountLabel ? `context="${mountLabel}"` : null;
+        mount("tmpfs", path, "tmpfs", MS_RDONLY, data);
+      } else {
+        mount("/dev/null", path, "bind", MS_BIND);
+      }
+    } catch (e) {
+      throw new Error(`linux.maskedPaths: ${(e as Error).message}`, { cause: e });
+    }
+  }
+}

@@ -1,0 +1,193 @@
+// The container's mount namespace, set up by the init stage before pivot_root:
+// root propagation, the rootfs bind, the config's mounts in order, /dev.
+import { existsSync, statSync } from "node:fs";
+import {
+  AT_RECURSIVE,
+  mount,
+  mountSetattr,
+  statfsFlags,
+  SyscallError,
+} from "../ffi/libc.ts";
+import { mountCgroupfs } from "./cgroupfs.ts";
+import { createDevices, createDevSymlinks, DEFAULT_DEVICES, type DeviceSpec } from "./devices.ts";
+import { mountContaining, readMountInfo } from "./mountinfo.ts";
+import {
+  MS_BIND,
+  MS_NODEV,
+  MS_NOEXEC,
+  MS_NOSUID,
+  MS_PRIVATE,
+  MS_RDONLY,
+  MS_REC,
+  MS_REMOUNT,
+  MS_SLAVE,
+  MS_NOATIME,
+  MS_NODIRATIME,
+  MS_RELATIME,
+  MS_STRICTATIME,
+  needsRemount,
+  parseMountOptions,
+  type ParsedOptions,
+} from "./options.ts";
+import { ensureFile, isDirectory, mkdirAll } from "./paths.ts";
+import { secureJoin } from "./securejoin.ts";
+
+export interface MountSpec {
+  destination: string;
+  source?: string | undefined;
+  type?: string | undefined;
+  options?: readonly string[] | undefined;
+}
+
+export interface RootfsContext {
+  /** Absolute host path of the rootfs. */
+  rootfs: string;
+  /** Bundle directory, for relative bind sources. */
+  bundle: string;
+  mounts: readonly MountSpec[];
+  devices: readonly DeviceSpec[];
+  /** The container has a user namespace: devices are bind mounts, locked flags are kept. */
+  userNamespace: boolean;
+  cgroupNamespace: boolean;
+  /** The container's cgroup path, for cgroupfs binds without a cgroup namespace. */
+  cgroupPath?: string | undefined;
+  rootfsPropagation?: string | undefined;
+}
+
+const ST_RDONLY = 0x1;
+const ST_NOSUID = 0x2;
+const ST_NODEV = 0x4;
+const ST_NOEXEC = 0x8;
+const ST_NOATIME = 0x400;
+const ST_NODIRATIME = 0x800;
+const ST_RELATIME = 0x1000;
+
+/**
+ * The MS_* flags of the mount holding path that a remount in a user
+ * namespace may not clear (the kernel locks them), so they must be repeated.
+ */
+export function lockedFlags(path: string): number {
+  const st = statfsFlags(path);
+  let flags = 0;
+  if (st & ST_RDONLY) flags |= MS_RDONLY;
+  if (st & ST_NOSUID) flags |= MS_NOSUID;
+  if (st & ST_NODEV) flags |= MS_NODEV;
+  if (st & ST_NOEXEC) flags |= MS_NOEXEC;
+  if (st & ST_NOATIME) flags |= MS_NOATIME;
+  if (st & ST_NODIRATIME) flags |= MS_NODIRATIME;
+  if (st & ST_RELATIME) flags |= MS_RELATIME;
+  return flags;
+}
+
+const ATIME_FLAGS = MS_NOATIME | MS_RELATIME | MS_STRICTATIME;
+
+/** Remounts a bind mount with flags; on EPERM retries with the flags the kernel locked. */
+export function remountBind(path: string, flags: number, cleared = 0): void {
+  try {
+    mount(null, path, null, MS_REMOUNT | MS_BIND | flags);
+  } catch (e) {
+    if (!(e instanceof SyscallError && e.code === "EPERM")) throw e;
+    let locked = lockedFlags(path) & ~cleared;
+    // An explicit atime option replaces the locked one only if it is the same.
+    if (flags & ATIME_FLAGS) locked &= ~ATIME_FLAGS;
+    mount(null, path, null, MS_REMOUNT | MS_BIND | flags | locked);
+  }
+}
+
+/**
+ * Makes the root mount a slave (or the configured propagation) so nothing
+ * mounted for the container reaches the host, then makes the rootfs a mount
+ * point of its own, as pivot_root requires.
+ */
+export function prepareRoot(ctx: RootfsContext): void {
+  let flag = MS_SLAVE | MS_REC;
+  const wanted = ctx.rootfsPropagation;
+  if (wanted === "private" || wanted === "rprivate") flag = MS_PRIVATE | MS_REC;
+  mount(null, "/", null, flag);
+
+  // pivot_root fails when the parent mount of the new root is shared.
+  const mounts = readMountInfo();
+  const parent = mountContaining(mounts, ctx.rootfs.replace(/\/[^/]*$/, "") || "/");
+  if (parent && parent.optional.some((o) => o.startsWith("shared:"))) {
+    mount(null, parent.mountPoint, null, MS_PRIVATE);
+  }
+
+  mount(ctx.rootfs, ctx.rootfs, "bind", MS_BIND | MS_REC);
+}
+
+/** Mounts every entry of `mounts` in config order, then /dev's devices and links. */
+export function mountAll(ctx: RootfsContext): void {
+  ctx.mounts.forEach((m, i) => mountEntry(ctx, m, `mounts[${i}]`));
+  if (needsDevSetup(ctx.mounts)) {
+    const devices = [...DEFAULT_DEVICES, ...ctx.devices];
+    createDevices(ctx.rootfs, devices, ctx.userNamespace);
+    const hasDevpts = ctx.mounts.some((m) => m.type === "devpts");
+    createDevSymlinks(ctx.rootfs, hasDevpts);
+  } else if (ctx.devices.length > 0) {
+    createDevices(ctx.rootfs, ctx.devices, ctx.userNamespace);
+  }
+}
+
+/** Without a bind mount over /dev, the runtime populates the container's /dev. */
+function needsDevSetup(mounts: readonly MountSpec[]): boolean {
+  return !mounts.some((m) => m.destination.replace(/\/+$/, "") === "/dev" && isBind(m, parseMountOptions(m.options)));
+}
+
+function isBind(m: MountSpec, opts: ParsedOptions): boolean {
+  return m.type === "bind" || opts.bind;
+}
+
+function withField(field: string, err: unknown): Error {
+  const message = err instanceof Error ? err.message : String(err);
+  return new Error(`${field}: ${message}`, { cause: err });
+}
+
+function mountEntry(ctx: RootfsContext, m: MountSpec, field: string): void {
+  const opts = parseMountOptions(m.options);
+  const dest = secureJoin(ctx.rootfs, m.destination);
+  try {
+    if (isBind(m, opts)) mountBind(ctx, m, opts, dest, field);
+    else if (m.type === "cgroup" || m.type === "cgroup2") mountCgroupfs(dest, m.type, opts, ctx);
+    else mountFilesystem(ctx, m, opts, dest);
+  } catch (e) {
+    throw withField(`${field} (${m.destination})`, e);
+  }
+  for (const propagation of opts.propagation) mount(null, dest, null, propagation);
+  if (opts.recursive.set || opts.recursive.clear) {
+    mountSetattr(dest, AT_RECURSIVE, opts.recursive.set, opts.recursive.clear);
+  }
+}
+
+function mountBind(ctx: RootfsContext, m: MountSpec, opts: ParsedOptions, dest: string, field: string): void {
+  if (!m.source) throw new Error(`${field}.source: a bind mount needs a source`);
+  const source = m.source.startsWith("/") ? m.source : `${ctx.bundle}/${m.source}`;
+  let sourceIsDir: boolean;
+  try {
+    sourceIsDir = statSync(source).isDirectory();
+  } catch (cause) {
+    const code = (cause as { code?: string }).code ?? "ENOENT";
+    throw new Error(`source ${JSON.stringify(source)}: ${code === "ENOENT" ? "ENOENT (no such file or directory)" : code}`, { cause });
+  }
+  if (sourceIsDir) mkdirAll(dest);
+  else ensureFile(dest);
+  mount(source, dest, "bind", MS_BIND | (opts.rbind ? MS_REC : 0));
+  if (needsRemount(opts)) remountBind(dest, opts.flags & ~MS_REMOUNT, opts.cleared);
+}
+
+function mountFilesystem(ctx: RootfsContext, m: MountSpec, opts: ParsedOptions, dest: string): void {
+  const type = m.type ?? "none";
+  if (!isDirectory(dest)) mkdirAll(dest);
+  const data = opts.data.join(",") || null;
+  const flags = opts.flags & ~MS_REMOUNT;
+  try {
+    mount(m.source ?? type, dest, type, flags, data);
+  } catch (e) {
+    // Without a network namespace of its own, a user namespace may not mount
+    // sysfs (nor, without an ipc namespace, mqueue); bind the host's instead.
+    if (!(e instanceof SyscallError && e.code === "EPERM" && ctx.userNamespace)) throw e;
+    const fallback = type === "sysfs" ? "/sys" : type === "mqueue" ? "/dev/mqueue" : undefined;
+    if (fallback === undefined || !existsSync(fallback)) throw e;
+    mount(fallback, dest, "bind", MS_BIND | MS_REC);
+    if (flags) remountBind(dest, flags, opts.cleared);
+  }
+}

@@ -4,6 +4,7 @@
 // blocking calls: each side has nothing else to do while it waits, and a
 // Bun stream would drop passed fds.
 import { ptr } from "bun:ffi";
+import { parseJson, stringifyJson } from "./config/json.ts";
 import { close, pollIn, recvmsg, sendmsg, SyscallError } from "./ffi/libc.ts";
 
 /** Messages from the launcher to the init stage. */
@@ -45,7 +46,7 @@ export class SyncPipe {
 
   /** Sends a message, with fd attached when given. */
   send(message: Message, fd?: number): void {
-    const body = Buffer.from(JSON.stringify(message));
+    const body = Buffer.from(stringifyJson(message, ""));
     const frame = Buffer.alloc(4 + body.length);
     frame.writeUInt32LE(body.length, 0);
     body.copy(frame, 4);
@@ -88,7 +89,7 @@ export class SyncPipe {
     if (length > MAX_FRAME) throw new Error(`sync frame of ${length} bytes is too large`);
     const body = Buffer.alloc(length);
     readFully(this.fd, body, 0, length);
-    const message = JSON.parse(body.toString()) as Message;
+    const message = parseJson(body.toString()) as Message;
     return first.fd === undefined ? { message } : { message, fd: first.fd };
   }
 

@@ -85,7 +85,16 @@ export class CgroupImpl implements Cgroup {
   }
 
   create(): void {
-    for (const member of this.members) createMember(member, this.path);
+    for (const member of this.members) {
+      try {
+        createMember(member, this.path);
+      } catch (error) {
+        // Undo the hierarchies done so far, so that a failed create()
+        // leaves nothing behind.
+        for (const done of this.members) if (done.created) removeMember(done);
+        throw error;
+      }
+    }
   }
 
   addProcess(pid: number): void {
@@ -167,8 +176,9 @@ export class CgroupImpl implements Cgroup {
   }
 
   destroy(): void {
-    killAll(this.members);
-    for (const member of this.members) removeMember(member);
+    const created = this.members.filter((member) => member.created);
+    killAll(created);
+    for (const member of created) removeMember(member);
   }
 
   private v1Member(controller: string): Member | undefined {

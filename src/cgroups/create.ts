@@ -1,7 +1,7 @@
 // Creating a cgroup's directories: mkdir of the missing parents with a retry
 // for a concurrent rmdir, the v1 cpuset copy from the parent, and the cgroup
 // v2 controller delegation in the parents that ns owns.
-import { mkdirSync } from "node:fs";
+import { mkdirSync, rmdirSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { CgroupError, errorCode, toSyscallError } from "./errors.ts";
 import { CgroupDir } from "./fs.ts";
@@ -42,17 +42,38 @@ export function mkdirChain(mountPoint: string, path: string): string[] {
   }
 }
 
+/** Removes directories that mkdirChain created, deepest first, leaving any that became busy. */
+function removeCreated(created: readonly string[]): void {
+  for (const dir of [...created].reverse()) {
+    try {
+      rmdirSync(dir);
+    } catch {
+      // Another container may have made it its parent in the meantime.
+    }
+  }
+}
+
 /**
  * Creates the cgroup in one hierarchy and records the highest directory that
  * ns owns there. The cgroup itself must be new unless it lies below
  * DEFAULT_PARENT (left over from an earlier ns container) and is empty,
- * because ns does not take over cgroups that others made.
+ * because ns does not take over cgroups that others made. On failure the
+ * directories made here are removed again.
  */
 export function createMember(member: Member, path: string): void {
   if (member.mountPoint === undefined) throw new CgroupError(`cannot create ${member.dir.path}: its cgroup hierarchy is not mounted`);
   const created = mkdirChain(member.mountPoint, path);
-  const leaf = member.dir.path;
+  try {
+    prepareMember(member, path, created);
+  } catch (error) {
+    removeCreated(created);
+    throw error;
+  }
+  member.created = true;
+}
 
+function prepareMember(member: Member, path: string, created: readonly string[]): void {
+  const leaf = member.dir.path;
   if (!created.includes(leaf)) {
     if (!isUnderDefaultParent(path)) {
       throw new CgroupError(`linux.cgroupsPath: the cgroup ${leaf} already exists, and ns uses only cgroups that it creates; choose another path`);

@@ -108,6 +108,7 @@ export function removeMember(member: Member): void {
   const deadline = Date.now() + RMDIR_TIMEOUT_MS;
   for (const child of member.dir.descendants()) rmdirRetrying(child.path, deadline);
   rmdirRetrying(member.dir.path, deadline);
+  member.created = false;
 
   const top = member.ownedTop;
   for (let parent = dirname(member.dir.path); parent === top || parent.startsWith(`${top}/`); parent = dirname(parent)) {

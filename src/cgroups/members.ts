@@ -23,6 +23,12 @@ export interface Member {
    * these.
    */
   ownedTop: string;
+  /**
+   * Whether the cgroup's directory here is ns's to remove: create() made it,
+   * or the member was reopened from state.json. destroy() leaves the others
+   * alone, so that a failed create() never removes a cgroup someone else made.
+   */
+  created: boolean;
 }
 
 /** The keys under which a member appears in Cgroup.paths: each v1 controller, or "unified". */
@@ -40,6 +46,7 @@ export function membersFor(path: string, hierarchies: readonly Hierarchy[]): Mem
       mountPoint: hierarchy.mountPoint,
       dir: new CgroupDir(dir),
       ownedTop: defaultOwnedTop(hierarchy.mountPoint, path, dir),
+      created: false,
     };
   });
 }
@@ -80,6 +87,7 @@ export function membersFromPaths(
       mountPoint,
       dir: new CgroupDir(dir),
       ownedTop: saved ?? defaultOwnedTop(mountPoint, relative ?? "", dir),
+      created: true,
     });
   }
   return { members, path: path ?? "" };

@@ -54,10 +54,10 @@ function revive(this: unknown, _key: string, value: unknown, context?: { source?
   return value;
 }
 
-/** Formats a value as JSON with tab indentation, writing bigints as plain integers. */
-export function stringifyJson(value: unknown): string {
+/** Formats a value as JSON (tab-indented unless indent is ""), writing bigints as plain integers. */
+export function stringifyJson(value: unknown, indent = "\t"): string {
   const raw = (JSON as unknown as { rawJSON(text: string): unknown }).rawJSON;
-  return JSON.stringify(value, (_key, v: unknown) => (typeof v === "bigint" ? raw(v.toString()) : v), "\t");
+  return JSON.stringify(value, (_key, v: unknown) => (typeof v === "bigint" ? raw(v.toString()) : v), indent);
 }
 
 function lineAndColumn(text: string, offset: number): { line: number; column: number } {

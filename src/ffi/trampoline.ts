@@ -24,6 +24,15 @@ function lib() {
   return loaded;
 }
 
+/**
+ * Loads the trampoline now. Bun extracts the embedded library to a file in
+ * the host's temporary directory, which the init stage can no longer reach
+ * after pivot_root.
+ */
+export function loadTrampoline(): void {
+  lib();
+}
+
 /** The step of ns_exec or ns_spawn that failed, as the C side numbers them. */
 export const EXEC_STEPS = [
   "none", "setrlimit", "capbset_drop", "keepcaps", "setgroups",

@@ -1,7 +1,7 @@
 // What the init stage hands the trampoline for the final execve: the
 // process's user, capabilities, limits, environment and program.
 import { statSync } from "node:fs";
-import { capabilityMask, lastCapability } from "../capabilities.ts";
+import { capabilityMask, lastCapability, maskToNames } from "../capabilities.ts";
 import { UserError } from "../errors.ts";
 import type { ExecSpec } from "../ffi/trampoline.ts";
 import { rlimitTriples } from "../rlimits.ts";
@@ -12,11 +12,10 @@ const DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/b
 const DEFAULT_UMASK = 0o022;
 
 /** The exec spec for the container process; call it after pivot_root, where /etc/passwd is the container's. */
-export function buildExecSpec(config: InitConfig): ExecSpec {
+export function buildExecSpec(config: InitConfig, warn: (message: string) => void): ExecSpec {
   const p = config.process;
   const env = [...(p.env ?? [])];
   if (!env.some((e) => e.startsWith("HOME="))) env.push(`HOME=${homeOf(p.user.uid, "/")}`);
-  const caps = p.capabilities ?? {};
   const spec: ExecSpec = {
     user: {
       uid: p.user.uid,
@@ -24,14 +23,7 @@ export function buildExecSpec(config: InitConfig): ExecSpec {
       additionalGids: p.user.additionalGids ?? [],
       setgroups: config.setgroups,
     },
-    capabilities: {
-      last: lastCapability(),
-      bounding: capabilityMask(caps.bounding ?? [], "process.capabilities.bounding"),
-      effective: capabilityMask(caps.effective ?? [], "process.capabilities.effective"),
-      permitted: capabilityMask(caps.permitted ?? [], "process.capabilities.permitted"),
-      inheritable: capabilityMask(caps.inheritable ?? [], "process.capabilities.inheritable"),
-      ambient: capabilityMask(caps.ambient ?? [], "process.capabilities.ambient"),
-    },
+    capabilities: capabilitySets(p.capabilities, warn),
     noNewPrivileges: p.noNewPrivileges === true,
     umask: p.user.umask ?? DEFAULT_UMASK,
     parentDeathSignal: config.parentDeathSignal,
@@ -43,6 +35,44 @@ export function buildExecSpec(config: InitConfig): ExecSpec {
     setsid: config.terminal,
   };
   return spec;
+}
+
+export interface CapabilityNames {
+  bounding?: readonly string[] | undefined;
+  effective?: readonly string[] | undefined;
+  permitted?: readonly string[] | undefined;
+  inheritable?: readonly string[] | undefined;
+  ambient?: readonly string[] | undefined;
+}
+
+/**
+ * The five capability sets as masks. Capabilities the running kernel does
+ * not know are left out with a warning, and so are ambient capabilities that
+ * are not also permitted and inheritable: the kernel refuses to raise those
+ * (runc leaves them out silently).
+ */
+export function capabilitySets(caps: CapabilityNames | undefined, warn: (message: string) => void): NonNullable<ExecSpec["capabilities"]> {
+  const last = lastCapability();
+  const mask = (set: keyof CapabilityNames) =>
+    capabilityMask(caps?.[set] ?? [], `process.capabilities.${set}`, {
+      last,
+      onUnavailable: (name) => warn(`process.capabilities.${set}: ${name} is not known to this kernel; left out`),
+    });
+  const sets = {
+    last,
+    bounding: mask("bounding"),
+    effective: mask("effective"),
+    permitted: mask("permitted"),
+    inheritable: mask("inheritable"),
+    ambient: mask("ambient"),
+  };
+  const raisable = sets.ambient & sets.permitted & sets.inheritable;
+  if (raisable !== sets.ambient) {
+    const dropped = maskToNames(sets.ambient & ~raisable).join(", ");
+    warn(`process.capabilities.ambient: ${dropped} not in both permitted and inheritable; left out of the ambient set`);
+    sets.ambient = raisable;
+  }
+  return sets;
 }
 
 function envValue(env: readonly string[], name: string): string | undefined {

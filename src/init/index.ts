@@ -5,7 +5,7 @@
 // launcher over the sync pipe.
 import { existsSync, writeFileSync } from "node:fs";
 import { closeRangeCloexec, close, dup3, fchown, open, O_CLOEXEC, O_PATH, O_WRONLY, setdomainname, sethostname, unshare, writeAll } from "../ffi/libc.ts";
-import { ExecError, execProcess } from "../ffi/trampoline.ts";
+import { ExecError, execProcess, loadTrampoline } from "../ffi/trampoline.ts";
 import { runHooks } from "../hooks.ts";
 import { describeError } from "../errors.ts";
 import { CLONE_NEWCGROUP } from "../namespaces.ts";
@@ -61,6 +61,7 @@ async function runInit(sync: SyncPipe, config: InitConfig): Promise<never> {
   // Nothing Bun opened may reach the container; the sync fd and the exec fifo
   // are close-on-exec as well, so execve ends the launcher's view of us.
   closeRangeCloexec(3 + config.preserveFds);
+  loadTrampoline();
 
   step("cgroupns", sync, debug);
   // Unshared only now that the launcher placed us in the container's cgroup,
@@ -109,7 +110,7 @@ async function runInit(sync: SyncPipe, config: InitConfig): Promise<never> {
   }
 
   step("lookup", sync, debug);
-  const spec = buildExecSpec(config);
+  const spec = buildExecSpec(config, (message) => sync.send({ type: "log", level: "info", message }));
   spec.file = lookPath(config.process.args[0]!, spec.env);
 
   step("created", sync, debug);

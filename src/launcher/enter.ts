@@ -6,7 +6,8 @@
 // directly, so nothing running the ns executable ever becomes visible in the
 // container.
 import { readFileSync, statSync } from "node:fs";
-import { capabilityMask, lastCapability } from "../capabilities.ts";
+import { capabilitySets } from "../init/finalize.ts";
+import { log } from "../log.ts";
 import { UserError } from "../errors.ts";
 import { AF_UNIX, close, O_CLOEXEC, O_RDONLY, open, SOCK_CLOEXEC, SOCK_STREAM, socketpair, tryKill, waitpid } from "../ffi/libc.ts";
 import { spawnChild, type ExecSpec } from "../ffi/trampoline.ts";
@@ -85,17 +86,9 @@ export function enterContainer(container: Container, p: EnterProcess): number {
   const joinFds = openContainerNamespaces(initPid);
   const [parentEnd, childEnd] = socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC);
   const sync = new SyncPipe(parentEnd);
-  const caps = p.capabilities ?? {};
   const exec: ExecSpec = {
     user: { uid: p.user.uid, gid: p.user.gid, additionalGids: p.user.additionalGids, setgroups: setgroupsAllowed(initPid) },
-    capabilities: {
-      last: lastCapability(),
-      bounding: capabilityMask(caps.bounding ?? [], "process.capabilities.bounding"),
-      effective: capabilityMask(caps.effective ?? [], "process.capabilities.effective"),
-      permitted: capabilityMask(caps.permitted ?? [], "process.capabilities.permitted"),
-      inheritable: capabilityMask(caps.inheritable ?? [], "process.capabilities.inheritable"),
-      ambient: capabilityMask(caps.ambient ?? [], "process.capabilities.ambient"),
-    },
+    capabilities: capabilitySets(p.capabilities, (message) => log("info", message)),
     noNewPrivileges: p.noNewPrivileges,
     umask: p.user.umask ?? 0o022,
     rlimits: rlimitTriples(p.rlimits),

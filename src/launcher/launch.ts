@@ -2,7 +2,7 @@
 // init stage that waits just before execve ("created"). ns run and ns create
 // share it; each step is a method, and launch() reads them in order.
 import { mkdirSync, renameSync, writeFileSync } from "node:fs";
-import { cgroupFor, type Cgroup } from "../cgroups/index.ts";
+import { cgroupFor, defaultDeviceRules, type Cgroup } from "../cgroups/index.ts";
 import type { Spec } from "../config/schema.ts";
 import { UserError } from "../errors.ts";
 import { close, exitCodeOf, mkfifo, SOCK_CLOEXEC, SOCK_STREAM, AF_UNIX, socketpair, tryKill, waitpid } from "../ffi/libc.ts";
@@ -120,7 +120,11 @@ export class ContainerLaunch {
     if (this.opts.noCgroup) return;
     this.cgroup = cgroupFor({ id: this.opts.id, cgroupsPath: this.spec.linux?.cgroupsPath });
     this.cgroup.create();
-    if (this.spec.linux?.resources) this.cgroup.apply(this.spec.linux.resources);
+    // As in runc, every container starts from "deny all" plus the devices
+    // the spec says it always has; the config's rules come in between.
+    const resources = this.spec.linux?.resources ?? {};
+    const devices = [{ allow: false, access: "rwm" }, ...(resources.devices ?? []), ...defaultDeviceRules];
+    this.cgroup.apply({ ...resources, devices } as typeof resources);
     mark("cgroup");
   }
 

@@ -32,9 +32,15 @@ export async function superviseForeground(launch: ContainerLaunch, opts: Supervi
 
   try {
     launch.launch();
+  } catch (e) {
+    relay?.restore();
+    throw e;
+  }
+  try {
     launch.start();
   } catch (e) {
     relay?.restore();
+    launch.destroy();
     throw e;
   }
   try {

@@ -5,6 +5,7 @@
 import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { close, flock, LOCK_EX, O_CLOEXEC, O_DIRECTORY, O_RDONLY, open, SyscallError } from "../ffi/libc.ts";
 import { UserError } from "../errors.ts";
+import { parseJson, stringifyJson } from "../config/json.ts";
 
 /** What ns records of a container; the OCI state is derived from it. */
 export interface ContainerRecord {
@@ -63,7 +64,7 @@ export class StateStore {
   write(record: ContainerRecord): void {
     const dir = this.dir(record.id);
     const tmp = `${dir}/.state.json.${process.pid}`;
-    writeFileSync(tmp, JSON.stringify(record));
+    writeFileSync(tmp, stringifyJson(record, ""));
     renameSync(tmp, `${dir}/state.json`);
   }
 
@@ -77,7 +78,7 @@ export class StateStore {
       if ((e as { code?: string }).code === "ENOENT") throw new UserError(`container "${id}" does not exist`);
       throw e;
     }
-    return JSON.parse(text) as ContainerRecord;
+    return parseJson(text) as ContainerRecord;
   }
 
   /** Ids of every container with a state directory. */

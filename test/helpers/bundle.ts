@@ -6,7 +6,8 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 
 export const ROOT = resolve(import.meta.dir, "../..");
-export const NS = join(ROOT, "dist/ns");
+/** The ns executable under test: $NS_BIN, or the one `npm run build` writes. */
+export const NS = process.env.NS_BIN ?? join(ROOT, "dist/ns");
 const FIXTURES = join(ROOT, "test/.fixtures");
 const BUSYBOX_ROOTFS = join(FIXTURES, "busybox-rootfs");
 

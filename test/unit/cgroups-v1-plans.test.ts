@@ -154,7 +154,12 @@ describe("other v1 plans", () => {
     expect(writes[3]!.field).toBe("linux.resources.blockIO.throttleWriteIOPSDevice[0]");
   });
 
-  test("devices deny all first, then each rule", () => {
+  test("devices without a leading reset deny all first", () => {
+    expect(files(planDevicesV1([{ allow: true, type: "c", major: 1, minor: 3, access: "rwm" }]))).toEqual(["devices.deny=a", "devices.allow=c 1:3 rwm"]);
+    expect(files(planDevicesV1([]))).toEqual(["devices.deny=a"]);
+  });
+
+  test("devices apply each rule in order", () => {
     const writes = planDevicesV1([
       { allow: false, access: "rwm" },
       { allow: true, type: "c", major: 1, minor: 3, access: "rw" },
@@ -162,7 +167,6 @@ describe("other v1 plans", () => {
       { allow: false, type: "a", major: 8, access: "w" },
     ]);
     expect(files(writes)).toEqual([
-      "devices.deny=a",
       "devices.deny=a",
       "devices.allow=c 1:3 rw",
       "devices.allow=c 136:* rwm",

@@ -17,8 +17,8 @@ export function v1RuleLines(rule: DeviceRule): string[] {
 
 /**
  * Plans the writes of the device list: first "a" to devices.deny, which
- * empties the list and denies everything, then each rule in order to
- * devices.allow or devices.deny.
+ * empties the list and denies everything (unless the first rule does that),
+ * then each rule in order to devices.allow or devices.deny.
  *
  * NOTE: the kernel keeps allow exceptions and removes one on a deny only when
  * the deny names the same type and numbers, so a wildcard deny after a
@@ -27,7 +27,9 @@ export function v1RuleLines(rule: DeviceRule): string[] {
  */
 export function planDevicesV1(rules: readonly LinuxDeviceCgroup[]): CgroupWrite[] {
   const parsed = parseDeviceRules(rules);
-  const writes: CgroupWrite[] = [{ file: "devices.deny", value: "a", field: DEVICES_FIELD }];
+  // A leading wildcard rule resets the list by itself.
+  const resets = parsed[0] !== undefined && isWildcardRule(parsed[0]);
+  const writes: CgroupWrite[] = resets ? [] : [{ file: "devices.deny", value: "a", field: DEVICES_FIELD }];
   parsed.forEach((rule, index) => {
     const file = rule.allow ? "devices.allow" : "devices.deny";
     for (const line of v1RuleLines(rule)) writes.push({ file, value: line, field: `${DEVICES_FIELD}[${index}]` });

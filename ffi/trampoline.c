@@ -288,8 +288,11 @@ static int fail(struct ns_exec *x, int step, int err)
  * The bounding set is dropped while still privileged; PR_SET_KEEPCAPS keeps the
  * permitted set across the uid change; the capability sets are applied after
  * the uid change because setresuid() away from 0 clears them; the parent-death
- * signal is set again because changing credentials clears it; seccomp comes
- * last so that its filter need not allow the calls above.
+ * signal is set again because changing credentials clears it. With
+ * no_new_privs, seccomp comes last so that its filter need not allow the calls
+ * above; without it, the kernel accepts a filter only from a task that holds
+ * CAP_SYS_ADMIN, so the filter goes in before the capabilities are dropped and
+ * must allow the rest of this sequence (as with runc).
  * Returns -errno with x->failed_step set; on success it does not return.
  */
 int ns_exec(struct ns_exec *x)
@@ -305,6 +308,12 @@ int ns_exec(struct ns_exec *x)
 		r = sys(SYS_prlimit64, 0, (long)rl[3 * i], (long)&lim, 0, 0);
 		if (r < 0)
 			return fail(x, STEP_SETRLIMIT, (int)-r);
+	}
+
+	if (x->seccomp && !x->no_new_privs) {
+		r = sys(SYS_seccomp, SECCOMP_SET_MODE_FILTER, (long)x->seccomp_flags, (long)x->seccomp, 0, 0);
+		if (r < 0)
+			return fail(x, STEP_SECCOMP, (int)-r);
 	}
 
 	if (x->setsid) {
@@ -411,7 +420,7 @@ int ns_exec(struct ns_exec *x)
 			return fail(x, STEP_PDEATHSIG, (int)-r);
 	}
 
-	if (x->seccomp) {
+	if (x->seccomp && x->no_new_privs) {
 		r = sys(SYS_seccomp, SECCOMP_SET_MODE_FILTER, (long)x->seccomp_flags, (long)x->seccomp, 0, 0);
 		if (r < 0)
 			return fail(x, STEP_SECCOMP, (int)-r);

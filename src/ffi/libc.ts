@@ -51,6 +51,7 @@ const lib = dlopen("libc.so.6", {
   setsid: { args: [], returns: i32 },
   umask: { args: [i32], returns: i32 },
   getpid: { args: [], returns: i32 },
+  getppid: { args: [], returns: i32 },
   getuid: { args: [], returns: i32 },
   isatty: { args: [i32], returns: i32 },
   tcgetattr: { args: [i32, P], returns: i32 },
@@ -399,6 +400,10 @@ export function umask(mask: number): number {
 
 export function getpid(): number {
   return fn.getpid();
+}
+
+export function getppid(): number {
+  return fn.getppid();
 }
 
 export function isatty(fd: number): boolean {

@@ -6,7 +6,7 @@ import { cgroupFor, defaultDeviceRules, type Cgroup } from "../cgroups/index.ts"
 import type { Spec } from "../config/schema.ts";
 import { UserError } from "../errors.ts";
 import { close, exitCodeOf, mkfifo, SOCK_CLOEXEC, SOCK_STREAM, AF_UNIX, socketpair, tryKill, waitpid } from "../ffi/libc.ts";
-import { forwardSignals, spawnChild } from "../ffi/trampoline.ts";
+import { forwardSignals, spawnChild, type SpawnSpec } from "../ffi/trampoline.ts";
 import { runHooks } from "../hooks.ts";
 import type { InitConfig } from "../init/config.ts";
 import { log, mark } from "../log.ts";
@@ -53,6 +53,39 @@ export function forwardedSignalMask(exceptWinch: boolean): bigint {
   let mask = 0n;
   for (let sig = 1; sig <= 64; sig++) if (!skip.has(sig)) mask |= 1n << BigInt(sig - 1);
   return mask;
+}
+
+/**
+ * The command that starts an init stage (libcontainer's DefaultCreateCommand):
+ * the ns executable again, with argv[0] "ns-init", the clone flags of the
+ * config, the sync socket at fd 3+preserveFds (named in _NS_SYNC_FD), the
+ * preserved fds, and the parent-death signal. The cgroup namespace is left
+ * out: the init stage unshares it once it sits in its cgroup.
+ */
+export function createCommand(o: {
+  flags: number;
+  syncFd: number;
+  exeFd: number;
+  preserveFds: number;
+  parentDeathSignal: number;
+  joinFds: readonly number[];
+  timeNamespace: boolean;
+  timeOffsets?: string | undefined;
+}): SpawnSpec {
+  const childSyncFd = 3 + o.preserveFds;
+  return {
+    cloneFlags: o.flags & ~(CLONE_NEWCGROUP | CLONE_NEWTIME),
+    syncFd: o.syncFd,
+    childSyncFd,
+    exeFd: o.exeFd,
+    argv: ["ns-init"],
+    env: [`_NS_SYNC_FD=${childSyncFd}`],
+    becomeRoot: (o.flags & CLONE_NEWUSER) !== 0,
+    parentDeathSignal: o.parentDeathSignal,
+    keepFds: o.preserveFds,
+    joinFds: o.joinFds,
+    ...(o.timeNamespace ? { timeNamespace: { offsets: o.timeOffsets } } : {}),
+  };
 }
 
 export class ContainerLaunch {
@@ -144,23 +177,19 @@ export class ContainerLaunch {
   private spawnInit(): void {
     const [parentEnd, childEnd] = socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC);
     this.sync = new SyncPipe(parentEnd);
-    const childSyncFd = 3 + this.opts.preserveFds;
-    const env = [`_NS_SYNC_FD=${childSyncFd}`];
-    const timeNamespace = this.namespaces.some((n) => n.type === "time" && !n.path);
     try {
-      const first = spawnChild({
-        cloneFlags: this.flags & ~(CLONE_NEWCGROUP | CLONE_NEWTIME),
-        syncFd: childEnd,
-        childSyncFd,
-        exeFd: this.exeFd,
-        argv: ["ns-init"],
-        env,
-        becomeRoot: (this.flags & CLONE_NEWUSER) !== 0,
-        parentDeathSignal: this.opts.foreground ? SIGKILL : 0,
-        keepFds: this.opts.preserveFds,
-        joinFds: this.joined.map((j) => j.fd),
-        ...(timeNamespace ? { timeNamespace: { offsets: timeOffsets(this.spec) } } : {}),
-      });
+      const first = spawnChild(
+        createCommand({
+          flags: this.flags,
+          syncFd: childEnd,
+          exeFd: this.exeFd,
+          preserveFds: this.opts.preserveFds,
+          parentDeathSignal: this.opts.foreground ? SIGKILL : 0,
+          joinFds: this.joined.map((j) => j.fd),
+          timeNamespace: this.namespaces.some((n) => n.type === "time" && !n.path),
+          timeOffsets: timeOffsets(this.spec),
+        }),
+      );
       if (this.joined.length > 0) {
         // The intermediate child joins the namespaces, then reports the real child.
         this.pid = first;

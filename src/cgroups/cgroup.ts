@@ -86,13 +86,24 @@ export class CgroupImpl implements Cgroup {
 
   create(): void {
     for (const member of this.members) {
+      if (member.created) continue;
       try {
         createMember(member, this.path);
       } catch (error) {
-        // Undo the hierarchies done so far, so that a failed create()
-        // leaves nothing behind.
-        for (const done of this.members) if (done.created) removeMember(done);
+        this.undoCreate();
         throw error;
+      }
+    }
+  }
+
+  /** Removes what a failed create() made in the hierarchies it had finished. */
+  private undoCreate(): void {
+    for (const member of this.members) {
+      if (!member.created) continue;
+      try {
+        removeMember(member);
+      } catch {
+        // The error that made create() fail is the one to report.
       }
     }
   }
@@ -194,7 +205,7 @@ export class CgroupImpl implements Cgroup {
     return (unified?.dir.readOptional("cgroup.controllers") ?? "").split(/\s+/).filter((name) => name !== "");
   }
 
-  /** The member whose freezer serves freeze(): the v1 freezer controller, or cgroup.freeze of cgroup v2. */
+  /** Returns the member that freeze() uses: the v1 freezer hierarchy, or else the cgroup2 one (cgroup.freeze). */
   private freezer(): Member {
     const freezer = this.v1Member("freezer") ?? this.v2Member();
     if (freezer === undefined) throw new CgroupError("cannot freeze the cgroup: the freezer cgroup controller is not mounted and there is no cgroup2 hierarchy");
@@ -211,7 +222,7 @@ export class CgroupImpl implements Cgroup {
       v2Has: (controller) => (controllers ??= this.v2Controllers()).includes(controller),
       explainMissingV2: (controller) =>
         unified?.mountPoint === undefined
-          ? `the ${controller} controller is not enabled for ${unified?.dir.path}; it must be listed in the parent's cgroup.subtree_control`
+          ? `the ${controller} controller is not enabled for ${unified?.dir.path}. Enable it in the parent's cgroup.subtree_control.`
           : explainMissingController(unified.mountPoint, this.path, controller),
     };
   }

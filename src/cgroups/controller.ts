@@ -16,8 +16,8 @@ export type ApplyStep = CgroupWrite | CgroupAction;
 export interface ControllerDriver {
   /**
    * The kernel's name of the controller that must be available, as in
-   * cgroup.controllers or the v1 mount options; null when the files need no
-   * controller (cgroup v2 device programs, `unified` entries).
+   * cgroup.controllers or the v1 mount options. It is null when the files
+   * need no controller, as for cgroup v2 device programs and `unified` entries.
    */
   readonly controller: string | null;
   /** The OCI field it applies, for messages: "linux.resources.memory". */

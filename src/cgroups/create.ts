@@ -76,13 +76,14 @@ function prepareMember(member: Member, path: string, created: readonly string[])
   const leaf = member.dir.path;
   if (!created.includes(leaf)) {
     if (!isUnderDefaultParent(path)) {
-      throw new CgroupError(`linux.cgroupsPath: the cgroup ${leaf} already exists, and ns uses only cgroups that it creates; choose another path`);
+      throw new CgroupError(`linux.cgroupsPath: the cgroup ${leaf} already exists, and ns uses only cgroups that it creates. Choose another path.`);
     }
     const pids = member.dir.procs();
     if (pids.length > 0) throw new CgroupError(`the cgroup ${leaf} already exists and contains processes ${pids.join(", ")}`);
   }
-  const highestCreated = created[0];
-  if (highestCreated !== undefined && highestCreated.length < member.ownedTop.length) member.ownedTop = highestCreated;
+  for (const dir of created) {
+    if (dir.length < member.ownedTop.length) member.ownedTop = dir;
+  }
 
   const chain = chainFrom(member.ownedTop, leaf);
   if (member.version === 1 && member.controllers.includes("cpuset")) {

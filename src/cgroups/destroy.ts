@@ -14,7 +14,7 @@ const ESRCH = 3;
 const KILL_TIMEOUT_MS = 10_000;
 const RMDIR_TIMEOUT_MS = 5_000;
 
-/** Every pid in the directories and their descendants, without repeats. */
+/** Returns every pid in the directories and their descendants, sorted and without repeats. */
 export function pidsIn(dirs: readonly CgroupDir[]): number[] {
   const pids = new Set<number>();
   for (const dir of dirs) {
@@ -48,6 +48,10 @@ function waitUnpopulated(dir: CgroupDir, deadline: number): void {
 export function killAll(members: readonly Member[]): void {
   const deadline = Date.now() + KILL_TIMEOUT_MS;
   const live = members.filter((member) => member.dir.exists("cgroup.procs"));
+  const dirs = live.map((member) => member.dir);
+  if (pidsIn(dirs).includes(process.pid)) {
+    throw new CgroupError(`cannot kill the processes of ${dirs[0]!.path}: it contains this process (${process.pid})`);
+  }
   const unified = live.find((member) => member.version === 2);
   if (unified !== undefined && unified.dir.exists("cgroup.kill")) {
     unified.dir.write({ file: "cgroup.kill", value: "1", field: "" });
@@ -56,11 +60,10 @@ export function killAll(members: readonly Member[]): void {
 
   const freezerV1 = live.find((member) => member.version === 1 && member.controllers.includes("freezer"));
   const freezerV2 = unified !== undefined && unified.dir.exists("cgroup.freeze") ? unified : undefined;
-  const dirs = live.map((member) => member.dir);
   let delayMs = 1;
   for (let pids = pidsIn(dirs); pids.length > 0; pids = pidsIn(dirs)) {
     if (Date.now() > deadline) {
-      throw new CgroupError(`timed out after ${KILL_TIMEOUT_MS} ms killing the processes of ${dirs[0]!.path}; still running: ${pids.join(", ")}`);
+      throw new CgroupError(`timed out after ${KILL_TIMEOUT_MS} ms killing the processes of ${dirs[0]!.path} (still running: ${pids.join(", ")})`);
     }
     if (freezerV1 !== undefined) setFreezerStateV1(freezerV1.dir, "FROZEN");
     else if (freezerV2 !== undefined) setFrozenV2(freezerV2.dir, true);
@@ -78,9 +81,9 @@ export function killAll(members: readonly Member[]): void {
 }
 
 /**
- * Removes one directory. The kernel answers EBUSY for a short while after the
- * last process left (its exit is still being accounted), so EBUSY is retried
- * until `deadline`; a missing directory counts as removed.
+ * Removes one directory. The kernel returns EBUSY for a short while after the
+ * last process left, because the exit is still being accounted, so EBUSY is
+ * retried until `deadline`. A missing directory counts as removed.
  */
 function rmdirRetrying(path: string, deadline: number): void {
   let delayMs = 1;
@@ -101,8 +104,8 @@ function rmdirRetrying(path: string, deadline: number): void {
 
 /**
  * Removes the cgroup's directory and its descendants, then each empty parent
- * up to the member's owned top. A parent that another container still uses
- * answers EBUSY or ENOTEMPTY and stays.
+ * up to the member's owned top. Removing a parent that another container
+ * still uses fails with EBUSY or ENOTEMPTY, and the parent stays.
  */
 export function removeMember(member: Member): void {
   const deadline = Date.now() + RMDIR_TIMEOUT_MS;

@@ -47,7 +47,7 @@ function deviceNumber(value: LinuxDeviceCgroup["major"], field: string): number 
   return Number(n);
 }
 
-/** Checks one OCI device rule; `field` is its path, such as "linux.resources.devices[2]". */
+/** Checks one OCI device rule and fills in the defaults. `field` is its path, such as "linux.resources.devices[2]". */
 export function parseDeviceRule(rule: LinuxDeviceCgroup, field: string): DeviceRule {
   if (typeof rule.allow !== "boolean") throw new CgroupError(`${field}.allow: expected true or false`);
   const type = rule.type === undefined || rule.type === "" ? "a" : rule.type;

@@ -30,9 +30,8 @@ export interface ResourceGroup {
 }
 
 /**
- * The parts of linux.resources in the order they are applied: cpuset first,
- * because a v1 cpuset must have CPUs before anything runs in it, and
- * `unified` last, so that its entries override the converted values.
+ * The parts of linux.resources in the order they are applied. `unified` comes
+ * last so that its entries override the values converted from v1 fields.
  */
 export const RESOURCE_GROUPS: readonly ResourceGroup[] = [
   { v1: cpusetV1, v2: cpusetV2 },
@@ -48,7 +47,7 @@ export const RESOURCE_GROUPS: readonly ResourceGroup[] = [
   { v2: unifiedV2 },
 ];
 
-/** What the cgroup offers to the driver choice. */
+/** The cgroup's directories and controllers that the driver choice looks at. */
 export interface DriverTargets {
   /** Whether the cgroup lives in any cgroup v1 hierarchy with controllers. */
   hasV1: boolean;
@@ -63,10 +62,11 @@ export interface DriverTargets {
 }
 
 /**
- * Picks the driver and directory for one resource group. A v1 hierarchy wins
- * when it has the controller (in hybrid mode the v1 controllers are the
- * primary ones); otherwise the cgroup2 hierarchy serves it if the controller
- * is enabled there. The error names the field, the controller and what to do.
+ * Picks the driver and directory for one resource group. A v1 hierarchy that
+ * has the controller wins, because in hybrid mode the v1 controllers are the
+ * primary ones. Otherwise the cgroup2 hierarchy serves the group if the
+ * controller is enabled there. The error names the field, the controller and
+ * what to do.
  */
 export function pickDriver(group: ResourceGroup, targets: DriverTargets): { driver: ControllerDriver; dir: CgroupDir } {
   const { v1, v2 } = group;
@@ -81,14 +81,14 @@ export function pickDriver(group: ResourceGroup, targets: DriverTargets): { driv
 
   const field = (v1 ?? v2)!.field;
   if (v1 === undefined) {
-    throw new CgroupUnsupportedError(`${field}: needs cgroup v2, but this host has no cgroup2 hierarchy`);
+    throw new CgroupUnsupportedError(`${field}: needs cgroup v2, but this host has no cgroup2 hierarchy. Mount one, or remove the field.`);
   }
   const name = v1.controller!;
   if (v2Dir === undefined) {
-    throw new CgroupUnsupportedError(`${field}: the ${name} cgroup controller is not mounted on this host`);
+    throw new CgroupUnsupportedError(`${field}: the ${name} cgroup controller is not mounted on this host. Mount a cgroup v1 hierarchy with it, or remove the field.`);
   }
   if (v2 === undefined) {
-    throw new CgroupUnsupportedError(`${field}: the ${name} cgroup controller is not mounted on this host, and cgroup v2 has no ${name} controller`);
+    throw new CgroupUnsupportedError(`${field}: the ${name} cgroup controller is not mounted on this host, and cgroup v2 has no ${name} controller. Remove the field.`);
   }
   const missing = targets.explainMissingV2(v2.controller!);
   if (targets.hasV1) throw new CgroupUnsupportedError(`${field}: the ${name} cgroup controller is not mounted as a cgroup v1 hierarchy, and ${missing}`);

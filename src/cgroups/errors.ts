@@ -26,7 +26,7 @@ export function toSyscallError(error: unknown, syscall: string, target: string):
   return new SyscallError(syscall, errno, target, { cause: error });
 }
 
-/** The errno name of a SyscallError or node:fs error, such as "EBUSY". */
+/** Returns the errno name of a SyscallError or node:fs error, such as "EBUSY". */
 export function errorCode(error: unknown): string | undefined {
   if (error instanceof SyscallError) return error.code;
   const code = (error as NodeJS.ErrnoException | undefined)?.code;

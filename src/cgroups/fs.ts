@@ -7,7 +7,7 @@ import { errnoName, errnoText, SyscallError } from "../ffi/libc.ts";
 import { CgroupError, toSyscallError } from "./errors.ts";
 import { explainWriteError } from "./hints.ts";
 
-/** One write to a cgroup interface file, with the OCI field that asked for it. */
+/** One write to a cgroup interface file, with the OCI field it comes from. */
 export interface CgroupWrite {
   file: string;
   value: string;
@@ -52,7 +52,7 @@ export class CgroupDir {
     return parseKeyValues(this.readOptional(file) ?? "");
   }
 
-  /** Names of the entries in the directory. */
+  /** Returns the names of the entries in the directory. */
   list(): string[] {
     try {
       return readdirSync(this.path);
@@ -85,12 +85,12 @@ export class CgroupDir {
     for (const step of steps) this.write(step);
   }
 
-  /** The process ids listed in this cgroup's cgroup.procs. */
+  /** Returns the process ids listed in this cgroup's cgroup.procs. */
   procs(): number[] {
     return parsePids(this.readOptional("cgroup.procs") ?? "");
   }
 
-  /** Directories of the child cgroups, depth first, children before their parents. */
+  /** Returns the directories of the child cgroups, depth first, children before their parents. */
   descendants(): CgroupDir[] {
     const found: CgroupDir[] = [];
     for (const entry of readdirSafe(this.path)) {

@@ -1,5 +1,5 @@
 // Explanations for the errno values that cgroup interface files return, so
-// that an error says what the kernel objects to instead of only "EINVAL".
+// that an error explains what the kernel objects to instead of only "EINVAL".
 
 interface Hint {
   file: RegExp;
@@ -14,7 +14,7 @@ const hints: readonly Hint[] = [
   { file: /^memory\.use_hierarchy$/, code: "EINVAL", text: "This kernel accounts memory hierarchically in every cgroup and accepts only 1." },
   { file: /^memory\.kmem\./, code: "ENOENT", text: "This kernel has no kernel memory limits." },
   { file: /^memory\.kmem\./, code: "EOPNOTSUPP", text: "This kernel no longer supports kernel memory limits." },
-  { file: /^memory\.oom\.group$|^memory\.swap\./, code: "ENOENT", text: "The kernel does not support this memory file." },
+  { file: /^memory\.swap\./, code: "ENOENT", text: "The kernel does not account swap. Boot it with swapaccount=1, or leave linux.resources.memory.swap unset." },
   { file: /^blkio\.(bfq\.)?weight(_device)?$/, code: "ENOENT", text: "blkio weights need the BFQ I/O scheduler on the device." },
   { file: /^blkio\.leaf_weight/, code: "ENOENT", text: "Leaf weights belonged to the CFQ I/O scheduler, which Linux 5.0 removed." },
   { file: /^blkio\.throttle\.|^io\.max$/, code: "ENODEV", text: "No block device has this major:minor number." },
@@ -53,7 +53,7 @@ const hints: readonly Hint[] = [
   { file: /^cgroup\.freeze$|^cgroup\.kill$/, code: "ENOENT", text: "This kernel lacks the file (cgroup.freeze needs Linux 5.2, cgroup.kill Linux 5.14)." },
 ];
 
-/** A sentence that explains why writing `file` failed with the errno named `code`, if one is known. */
+/** Returns a sentence that explains why writing `file` failed with the errno named `code`, if one is known. */
 export function explainWriteError(file: string, code: string | undefined): string | undefined {
   if (code === undefined) return undefined;
   return hints.find((hint) => hint.code === code && hint.file.test(file))?.text;

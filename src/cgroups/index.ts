@@ -1,11 +1,11 @@
 // The cgroup library of ns: find the hierarchies, create a container's
 // cgroup, apply linux.resources with the cgroup v1 or v2 drivers, freeze,
 // report statistics and tear it down.
+import { readFileSync } from "node:fs";
 import { CgroupImpl, type Cgroup } from "./cgroup.ts";
 import { hierarchiesUnder, layoutFrom, listHierarchies } from "./layout.ts";
 import { membersFor, membersFromPaths } from "./members.ts";
 import { resolveCgroupPath } from "./paths.ts";
-import { readFileSync } from "node:fs";
 
 export type { Cgroup } from "./cgroup.ts";
 export { CgroupError, CgroupUnsupportedError } from "./errors.ts";
@@ -29,7 +29,7 @@ export interface CgroupOptions {
 }
 
 /**
- * The cgroup of a container, not yet created. Without `root` it spans every
+ * Returns the cgroup of a container, not yet created. Without `root` it spans every
  * mounted hierarchy: the v1 hierarchies, the cgroup2 hierarchy, or both on a
  * hybrid host. Raises CgroupError for an unusable cgroupsPath.
  */

@@ -1,5 +1,5 @@
-// Where the cgroup hierarchies are mounted and which version serves which
-// controller, read from /proc/self/mountinfo and /proc/self/cgroup.
+// Discovery of the mounted cgroup hierarchies and of the cgroup version that
+// serves each controller, from /proc/self/mountinfo and /proc/self/cgroup.
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { CgroupError } from "./errors.ts";
@@ -51,7 +51,7 @@ export function parseCgroupMounts(mountinfo: string): CgroupMount[] {
   return mounts;
 }
 
-/** The controllers (and "name=..." of a named hierarchy) in a cgroup v1 mount's options. */
+/** Returns the controllers (and "name=..." of a named hierarchy) in a cgroup v1 mount's options. */
 export function v1Controllers(superOptions: readonly string[]): string[] {
   return superOptions.filter((option) => {
     if (option.startsWith("name=")) return true;
@@ -89,7 +89,7 @@ export function readControllersFile(dir: string): string[] {
 }
 
 /**
- * The layout that /proc/self/cgroup and the mounts show. A v1 controller in
+ * Returns the layout that /proc/self/cgroup and the mounts show. A v1 controller in
  * /proc/self/cgroup means the v1 hierarchies are in use, whether or not this
  * mount namespace shows them all. Named v1 hierarchies without controllers
  * (name=systemd) do not make a cgroup2 host hybrid.
@@ -115,7 +115,7 @@ function readProc(path: string): string {
   }
 }
 
-/** The cgroup hierarchies mounted in this mount namespace. */
+/** Lists the cgroup hierarchies mounted in this mount namespace. */
 export function listHierarchies(): Hierarchy[] {
   return hierarchiesFromMounts(parseCgroupMounts(readProc("/proc/self/mountinfo")), readControllersFile);
 }
@@ -126,7 +126,7 @@ export function detectLayout(): CgroupLayout {
 }
 
 /**
- * The hierarchies at or below `root`: the cgroup mounts there, or, when
+ * Lists the hierarchies at or below `root`: the cgroup mounts there, or, when
  * nothing is mounted there, a directory tree that imitates one. In the
  * imitation a directory with cgroup.controllers is a cgroup2 hierarchy, and a
  * subdirectory with cgroup.procs is a cgroup v1 hierarchy named after its
@@ -154,7 +154,7 @@ export function hierarchiesUnder(root: string): Hierarchy[] {
   return found;
 }
 
-/** The layout of a list of hierarchies, without looking at /proc/self/cgroup. */
+/** Returns the layout of a list of hierarchies, without looking at /proc/self/cgroup. */
 export function layoutOf(hierarchies: readonly Hierarchy[]): CgroupLayout {
   return layoutFrom("", hierarchies);
 }

@@ -31,12 +31,12 @@ export interface Member {
   created: boolean;
 }
 
-/** The keys under which a member appears in Cgroup.paths: each v1 controller, or "unified". */
+/** Returns the keys of a member in Cgroup.paths: each of its v1 controllers, or "unified". */
 export function memberKeys(member: Member): string[] {
   return member.version === 2 ? [UNIFIED_KEY] : member.controllers;
 }
 
-/** The members for a cgroup path in the given hierarchies, before anything is created. */
+/** Returns the members of a cgroup path in the given hierarchies, before anything is created. */
 export function membersFor(path: string, hierarchies: readonly Hierarchy[]): Member[] {
   return hierarchies.map((hierarchy) => {
     const dir = join(hierarchy.mountPoint, path);
@@ -51,7 +51,7 @@ export function membersFor(path: string, hierarchies: readonly Hierarchy[]): Mem
   });
 }
 
-/** The owned top that needs no record: DEFAULT_PARENT for paths below it, otherwise the cgroup itself. */
+/** Returns the owned top that needs no record: DEFAULT_PARENT for paths below it, otherwise the cgroup itself. */
 export function defaultOwnedTop(mountPoint: string | undefined, path: string, dir: string): string {
   if (mountPoint !== undefined && isUnderDefaultParent(path) && path !== DEFAULT_PARENT) return join(mountPoint, DEFAULT_PARENT);
   return dir;
@@ -93,7 +93,7 @@ export function membersFromPaths(
   return { members, path: path ?? "" };
 }
 
-/** The layout that a set of members shows. */
+/** Returns the layout that a set of members spans. */
 export function layoutOfMembers(members: readonly Member[]): CgroupLayout {
   const v1 = members.some((member) => member.version === 1 && member.controllers.some((name) => !name.startsWith("name=")));
   const v2 = members.some((member) => member.version === 2);
@@ -101,7 +101,7 @@ export function layoutOfMembers(members: readonly Member[]): CgroupLayout {
   return "v2";
 }
 
-/** The directories from `top` down to `dir`, both included, in that order; just [dir] when `top` is not above it. */
+/** Returns the directories from `top` down to `dir`, both included, or just [dir] when `top` is not above it. */
 export function chainFrom(top: string, dir: string): string[] {
   const chain: string[] = [];
   for (let current = dir; ; current = dirname(current)) {

@@ -20,7 +20,7 @@ export function resolveCgroupPath(id: string, cgroupsPath?: string): string {
 
   const field = `linux.cgroupsPath ${JSON.stringify(cgroupsPath)}`;
   if (/^[^/:]*:[^:]*:[^:]*$/.test(cgroupsPath)) {
-    throw new CgroupError(`${field}: systemd cgroup paths (slice:prefix:name) are not supported, because ns manages cgroupfs directly; give a path such as /mygroup/${id || "<id>"}`);
+    throw new CgroupError(`${field}: systemd cgroup paths (slice:prefix:name) are not supported, because ns manages cgroupfs directly. Give a path such as /mygroup/${id || "<id>"}`);
   }
   if (cgroupsPath.includes("\0")) throw new CgroupError(`${field}: contains a NUL byte`);
 

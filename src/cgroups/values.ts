@@ -38,12 +38,12 @@ export function byteLimit(value: Int64, field: string): bigint {
   return n;
 }
 
-/** The cgroup v1 spelling of a limit: the number, with -1 for unlimited. */
+/** Returns the cgroup v1 spelling of a limit: the number, with -1 for unlimited. */
 export function v1Limit(limit: bigint): string {
   return limit.toString();
 }
 
-/** The cgroup v2 spelling of a limit: the number, or "max" for -1. */
+/** Returns the cgroup v2 spelling of a limit: the number, or "max" for -1. */
 export function v2Limit(limit: bigint): string {
   return limit === -1n ? "max" : limit.toString();
 }
@@ -107,7 +107,8 @@ export function compareBandwidth(a: [bigint, bigint], b: [bigint, bigint]): numb
   if (runtimeA === -1n || runtimeB === -1n) return (runtimeA === -1n ? 1 : 0) - (runtimeB === -1n ? 1 : 0);
   const left = runtimeA * periodB;
   const right = runtimeB * periodA;
-  return left < right ? -1 : left > right ? 1 : 0;
+  if (left < right) return -1;
+  return left > right ? 1 : 0;
 }
 
 /**

@@ -16,8 +16,9 @@ export const BPF_CGROUP_DEVICE = 6;
 export const BPF_F_ALLOW_MULTI = 1 << 1;
 export const BPF_F_REPLACE = 1 << 2;
 
-// Larger than every command's part of union bpf_attr that ns fills in; the
-// kernel accepts a shorter or longer attr as long as unknown bytes are zero.
+// Larger than the part of union bpf_attr that any command here fills in. The
+// kernel accepts a shorter or longer attr as long as the bytes it does not
+// know are zero.
 const ATTR_SIZE = 128;
 
 function newAttr(): { bytes: Uint8Array; view: DataView } {
@@ -25,7 +26,7 @@ function newAttr(): { bytes: Uint8Array; view: DataView } {
   return { bytes, view: new DataView(bytes.buffer) };
 }
 
-/** A NUL-terminated copy of `text` in its own ArrayBuffer, so that its address stays put. */
+/** Copies `text` with a NUL terminator into its own ArrayBuffer, so that its address stays put. */
 function cString(text: string): Uint8Array {
   const encoded = Buffer.from(text);
   const bytes = new Uint8Array(new ArrayBuffer(encoded.length + 1));
@@ -43,7 +44,7 @@ export interface ProgLoadOptions {
   /** Encoded instructions, 8 bytes each. */
   insns: Uint8Array;
   license: string;
-  /** Up to 15 characters of [A-Za-z0-9_.]; bpftool and BPF_OBJ_GET_INFO_BY_FD show it. */
+  /** Up to 15 characters of [A-Za-z0-9_.], which bpftool and BPF_OBJ_GET_INFO_BY_FD show. */
   name: string;
 }
 
@@ -116,7 +117,7 @@ export function progDetach(targetFd: number, progFd: number, attachType: number,
   bpf("BPF_PROG_DETACH", BPF_PROG_DETACH, bytes, target);
 }
 
-/** The ids of the programs attached to the cgroup itself (not inherited from ancestors). */
+/** Returns the ids of the programs attached to the cgroup itself, not those inherited from ancestors. */
 export function progQuery(targetFd: number, attachType: number, target = `fd ${targetFd}`): number[] {
   const capacity = 64;
   const ids = new Uint32Array(new ArrayBuffer(capacity * 4));
@@ -137,7 +138,7 @@ export function progGetFdById(id: number): number {
   return bpf("BPF_PROG_GET_FD_BY_ID", BPF_PROG_GET_FD_BY_ID, bytes, `program id ${id}`);
 }
 
-/** The name a program was loaded with (struct bpf_prog_info.name). */
+/** Returns the name a program was loaded with (struct bpf_prog_info.name). */
 export function progName(progFd: number): string {
   // struct bpf_prog_info up to and including name[16], which starts at byte 64.
   const info = new Uint8Array(new ArrayBuffer(80));

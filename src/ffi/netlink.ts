@@ -22,11 +22,9 @@ export const SOCK_CLOEXEC = 0o2000000;
 export const NETLINK_ROUTE = 0;
 
 export const SOL_SOCKET = 1;
-export const SO_RCVBUF = 8;
 export const SO_RCVTIMEO = 20;
 export const SOL_NETLINK = 270;
 export const NETLINK_EXT_ACK = 11;
-export const NETLINK_GET_STRICT_CHK = 12;
 
 export const MSG_TRUNC = 0x20;
 

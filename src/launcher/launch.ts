@@ -10,7 +10,8 @@ import { forwardSignals, spawnChild, type SpawnSpec } from "../ffi/trampoline.ts
 import { runHooks } from "../hooks.ts";
 import type { InitConfig } from "../init/config.ts";
 import { log, mark } from "../log.ts";
-import { CLONE_NEWCGROUP, CLONE_NEWNET, CLONE_NEWTIME, CLONE_NEWUSER, CLONE_NEWUTS, getNamespaceFlags, hasNamespace } from "../namespaces.ts";
+import { CLONE_NEWCGROUP, CLONE_NEWNET, CLONE_NEWTIME, CLONE_NEWUSER, CLONE_NEWUTS, getNamespaceFlags, hasNamespace, type NamespaceEntry } from "../namespaces.ts";
+import type { NetworkPlan } from "../network/options.ts";
 import { readStartTime } from "../proc.ts";
 import type { ContainerRecord, StateStore } from "../state/store.ts";
 import { ociState } from "../state/oci.ts";
@@ -99,12 +100,15 @@ export class ContainerLaunch {
   private joined: JoinedNamespace[] = [];
   private exeFd = -1;
   private execFifo: string | undefined;
-  private readonly flags: number;
+  private flags: number;
+  private namespaces: NamespaceEntry[];
+  private networkPlan: NetworkPlan | undefined;
 
   constructor(readonly opts: LaunchOptions) {
     this.spec = opts.spec;
     this.stateDir = opts.store.claim(opts.id);
-    this.flags = getNamespaceFlags(this.spec.linux?.namespaces ?? []);
+    this.namespaces = [...(this.spec.linux?.namespaces ?? [])];
+    this.flags = getNamespaceFlags(this.namespaces);
   }
 
   /** Runs every step up to "created"; on failure, removes all it made and rethrows. */
@@ -128,10 +132,6 @@ export class ContainerLaunch {
     }
   }
 
-  private get namespaces() {
-    return this.spec.linux?.namespaces ?? [];
-  }
-
   private get rootfs(): string {
     if (this.opts.hostRoot) return `${this.stateDir}/rootfs`;
     const path = this.spec.root?.path ?? "rootfs";
@@ -144,6 +144,7 @@ export class ContainerLaunch {
       checkRootMapped(linux?.uidMappings ?? [], "linux.uidMappings");
       checkRootMapped(linux?.gidMappings ?? [], "linux.gidMappings");
     }
+    this.planNetwork();
     this.joined = openJoinedNamespaces(this.namespaces);
     if (this.opts.hostRoot) mkdirSync(this.rootfs, { mode: 0o700 });
     mark("config");
@@ -234,16 +235,35 @@ export class ContainerLaunch {
     }
   }
 
-  private setupNetwork(): void {
-    if (!(this.flags & CLONE_NEWNET) && this.opts.networkOptions.length === 0 && !this.spec.linux?.netDevices) return;
-    // Loaded only for containers that need it, to keep the common start short.
+  /**
+   * Reads the network options. A new network namespace always gets at least
+   * its loopback up; `netns:PATH` turns into a namespace to join.
+   */
+  private planNetwork(): void {
+    const annotations = this.spec.annotations;
+    const asked =
+      this.opts.networkOptions.length > 0 || annotations?.["dev.ns.network"] !== undefined || this.spec.linux?.netDevices !== undefined;
+    if (!asked && !(this.flags & CLONE_NEWNET)) return;
+    // Loaded only for containers with a network of their own, to keep other starts short.
     const network = require("../network/index.ts") as typeof import("../network/index.ts");
-    const plan = network.parseNetworkOptions([...this.opts.networkOptions], this.spec.annotations, this.spec.linux?.netDevices as never);
-    if (!(this.flags & CLONE_NEWNET)) {
-      if (this.opts.networkOptions.length > 0) throw new UserError("--network: the container has no new network namespace (add {\"type\": \"network\"} to linux.namespaces)");
-      return;
+    this.networkPlan = network.parseNetworkOptions(
+      [...this.opts.networkOptions],
+      annotations,
+      this.spec.linux?.netDevices as never,
+      this.namespaces,
+    );
+    const path = network.networkNamespacePath(this.networkPlan);
+    if (path !== undefined) {
+      this.namespaces = [...this.namespaces.filter((n) => n.type !== "network"), { type: "network", path }];
+      this.flags = getNamespaceFlags(this.namespaces);
     }
-    this.network = network.setupHostSide(plan, this.pid);
+  }
+
+  /** Builds the host side of the network and moves interfaces into the container's namespace. */
+  private setupNetwork(): void {
+    if (!this.networkPlan) return;
+    const network = require("../network/index.ts") as typeof import("../network/index.ts");
+    this.network = network.setupHostSide(this.networkPlan, this.pid);
     mark("network");
   }
 
@@ -375,6 +395,7 @@ export class ContainerLaunch {
       annotations: this.spec.annotations,
       cgroupPaths: this.cgroup?.paths,
       cgroupPath: this.cgroup?.path,
+      cgroupOwnedTop: this.cgroup?.ownedTop,
       network: this.network,
       config: this.spec as unknown as Record<string, unknown>,
       started: false,

@@ -35,7 +35,7 @@ export interface Address {
   cidr: string;
   /** RT_SCOPE_*: 0 global, 253 link, 254 host. */
   scope: number;
-  /** IFA_F_* flags, from IFA_FLAGS when the kernel sends it (it holds more bits than ifa_flags). */
+  /** IFA_F_* flags, from the 32-bit IFA_FLAGS when the kernel sends it, since the 8-bit ifa_flags lacks the higher ones. */
   flags: number;
   label?: string;
 }
@@ -54,9 +54,9 @@ function addressAttributes(p: IpPrefix): Attribute[] {
 }
 
 /**
- * An IPv4 address gets the broadcast address of its subnet (as
- * `ip addr add ... brd +`); an IPv6 address skips duplicate address
- * detection (IFA_F_NODAD) so that it is usable at once.
+ * Builds an RTM_NEWADDR request. An IPv4 address gets the broadcast address
+ * of its subnet, as `ip addr add ... brd +` does. An IPv6 address skips
+ * duplicate address detection (IFA_F_NODAD), so that it is usable at once.
  */
 export function addAddressRequest(link: LinkRef, prefix: string | IpPrefix): Request {
   const p = toPrefix(prefix);

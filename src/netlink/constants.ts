@@ -36,7 +36,7 @@ const MESSAGE_TYPE_NAMES: Record<number, string> = {
   [RTM_GETROUTE]: "RTM_GETROUTE",
 };
 
-/** The kernel's name of a message type, such as "RTM_NEWLINK". */
+/** Returns the kernel's name of a message type, such as "RTM_NEWLINK". */
 export function messageTypeName(type: number): string {
   return MESSAGE_TYPE_NAMES[type] ?? `message type ${type}`;
 }

@@ -126,21 +126,21 @@ export function formatPrefix(p: { bytes: Uint8Array; prefixLength: number }): st
   return `${formatIp(p.bytes)}/${p.prefixLength}`;
 }
 
-/** The network part of a prefix: the address with the host bits cleared. */
+/** Returns the network part of a prefix: the address with the host bits cleared. */
 export function networkOf(p: IpPrefix): Uint8Array {
   const out = new Uint8Array(p.bytes);
   for (let bit = p.prefixLength; bit < out.length * 8; bit++) out[bit >> 3]! &= ~(0x80 >> (bit & 7));
   return out;
 }
 
-/** The IPv4 broadcast address of a prefix: the address with the host bits set. */
+/** Returns the IPv4 broadcast address of a prefix: the address with the host bits set. */
 export function broadcastOf(p: IpPrefix): Uint8Array {
   const out = new Uint8Array(p.bytes);
   for (let bit = p.prefixLength; bit < out.length * 8; bit++) out[bit >> 3]! |= 0x80 >> (bit & 7);
   return out;
 }
 
-/** Whether address lies inside prefix (same family, same network bits). */
+/** Checks whether address lies inside prefix (same family, same network bits). */
 export function prefixContains(prefix: IpPrefix, address: IpAddress): boolean {
   if (prefix.family !== address.family) return false;
   const a = networkOf(prefix);

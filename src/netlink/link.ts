@@ -169,7 +169,7 @@ export interface VethEnd {
   name: string;
   mtu?: number;
   mac?: string;
-  /** Where this end is created; the socket's namespace when absent. */
+  /** Namespace to create this end in; the socket's namespace when absent. */
   netns?: NetnsTarget;
 }
 
@@ -181,7 +181,7 @@ function endAttributes(end: VethEnd): Attribute[] {
   return list;
 }
 
-/** The peer goes in VETH_INFO_PEER, as an ifinfomsg followed by its own link attributes. */
+/** Builds the RTM_NEWLINK request for a veth pair. The peer's settings go in VETH_INFO_PEER, as an ifinfomsg followed by link attributes. */
 export function addVethRequest(end: VethEnd, peer: VethEnd): Request {
   const peerInfo = attr.nested(VETH_INFO_PEER, endAttributes(peer), encodeIfInfoMsg({ family: AF_UNSPEC }));
   const linkinfo = attr.nested(IFLA_LINKINFO, [attr.string(IFLA_INFO_KIND, "veth"), attr.nested(IFLA_INFO_DATA, [peerInfo])]);

@@ -48,14 +48,14 @@ export const attr = {
     viewOf(b).setUint32(0, value >>> 0, LE);
     return { type, value: b };
   },
-  /** A NUL-terminated string, as the kernel expects for names and kinds. */
+  /** Builds a NUL-terminated string attribute, as the kernel expects for names and kinds. */
   string(type: number, value: string): Attribute {
     const text = new TextEncoder().encode(value);
     const b = new Uint8Array(text.length + 1);
     b.set(text);
     return { type, value: b };
   },
-  /** Nested attributes; the type gets NLA_F_NESTED, as iproute2 sends it. */
+  /** Builds a nested attribute. Its type gets NLA_F_NESTED, as iproute2 sends it. */
   nested(type: number, children: readonly Attribute[], header?: Uint8Array): Attribute {
     return header === undefined ? { type: type | NLA_F_NESTED, nested: children } : { type: type | NLA_F_NESTED, nested: children, header };
   },
@@ -70,7 +70,7 @@ function encodedSize(a: Attribute): number {
 
 function writeAttribute(out: Uint8Array, offset: number, a: Attribute): number {
   const size = encodedSize(a);
-  if (size > 0xffff) throw new RangeError(`netlink attribute ${a.type & NLA_TYPE_MASK} is ${size} bytes, more than the 65535 that nla_len holds`);
+  if (size > 0xffff) throw new RangeError(`netlink attribute ${a.type & NLA_TYPE_MASK} is ${size} bytes, over the 65535-byte maximum of nla_len`);
   const view = viewOf(out);
   view.setUint16(offset, size, LE);
   view.setUint16(offset + 2, a.type, LE);
@@ -132,7 +132,7 @@ export interface Request {
   /** The family header: ifinfomsg, ifaddrmsg or rtmsg. */
   header: Uint8Array;
   attributes: readonly Attribute[];
-  /** What the request acts on, such as a link name, for error messages. */
+  /** Target of the request, such as a link name, for error messages. */
   target?: string;
 }
 
@@ -217,11 +217,6 @@ export function readU32(value: Uint8Array): number {
   return viewOf(value).getUint32(0, LE);
 }
 
-export function readI32(value: Uint8Array): number {
-  if (value.length < 4) throw new RangeError(`netlink attribute of ${value.length} bytes is too short for an s32`);
-  return viewOf(value).getInt32(0, LE);
-}
-
 /** Reads a u64 as a number; counters stay exact up to 2^53. */
 export function readU64(value: Uint8Array, offset = 0): number {
   if (value.length < offset + 8) throw new RangeError(`netlink attribute of ${value.length} bytes is too short for a u64 at byte ${offset}`);
@@ -243,7 +238,7 @@ export interface IfInfoMsg {
   type: number;
   index: number;
   flags: number;
-  /** Which bits of flags the request changes. */
+  /** Mask of the flag bits that the request changes. */
   change: number;
 }
 
@@ -350,7 +345,7 @@ export function decodeRtMsg(payload: Uint8Array): RtMsg {
 export interface ErrorPayload {
   /** A positive errno, or 0 for an acknowledgement. */
   errno: number;
-  /** nlmsg_seq of the request that this answers. */
+  /** nlmsg_seq of the request that this acknowledges or rejects. */
   seq: number;
   /** NLMSGERR_ATTR_MSG: the kernel's extended acknowledgement text, if it sent one. */
   message?: string;

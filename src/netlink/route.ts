@@ -103,8 +103,9 @@ function routeAttributes(spec: RouteSpec, r: ResolvedRoute): Attribute[] {
 }
 
 /**
- * A route without a gateway gets link scope for IPv4, as
- * `ip route add PREFIX dev LINK` does; IPv6 routes are always of global scope.
+ * Builds an RTM_NEWROUTE request. An IPv4 route without a gateway gets link
+ * scope, as `ip route add PREFIX dev LINK` does. IPv6 routes are always of
+ * global scope.
  */
 export function addRouteRequest(spec: RouteSpec): Request {
   const r = resolve(spec);
@@ -121,7 +122,7 @@ export function addRouteRequest(spec: RouteSpec): Request {
   return { type: RTM_NEWROUTE, flags: NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL, header, attributes: routeAttributes(spec, r), target: describe(spec) };
 }
 
-/** Matches a route of the main table of any scope and protocol. */
+/** Builds an RTM_DELROUTE request that matches a route of the main table of any scope and protocol. */
 export function deleteRouteRequest(spec: RouteSpec): Request {
   const r = resolve(spec);
   const header = encodeRtMsg({

@@ -1,6 +1,6 @@
 // An AF_NETLINK/NETLINK_ROUTE socket that sends one request at a time and
-// collects its answer: the replies, then an acknowledgement (NLMSG_ERROR
-// with error 0) or, for a dump, NLMSG_DONE. A kernel error comes back as a
+// collects the replies up to an acknowledgement (NLMSG_ERROR with error 0)
+// or, for a dump, NLMSG_DONE. A kernel error comes back as a
 // NetlinkError naming the request, the errno and the target.
 import { close, SyscallError } from "../ffi/libc.ts";
 import {
@@ -82,9 +82,9 @@ export class NetlinkSocket {
 
   /**
    * Sends a request and returns its replies. A dump (NLM_F_DUMP) runs to
-   * NLMSG_DONE and is restarted if the kernel marks it interrupted; any other
+   * NLMSG_DONE, and restarts if the kernel marks it interrupted. Any other
    * request is sent with NLM_F_ACK and returns the replies that come before
-   * its acknowledgement (none for most NEW and DEL requests).
+   * its acknowledgement, which are none for most NEW and DEL requests.
    */
   request(request: Request): NetlinkMessage[] {
     const isDump = (request.flags & NLM_F_DUMP) === NLM_F_DUMP;

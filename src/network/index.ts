@@ -21,7 +21,7 @@ export { NETWORK_ANNOTATION, networkNamespacePath, parseNetworkOptions } from ".
 export type { NetDevicePlan, NetworkPlan, RouteOption, VethPlan } from "./options.ts";
 export type { NetDeviceState, NetworkState, VethState } from "./state.ts";
 
-/** Where the host side lives: the caller's network namespace unless hostNetns names another (tests use one). */
+/** Location of the host side: the caller's network namespace unless hostNetns names another, as tests do. */
 export interface HostOptions {
   hostNetns?: string;
 }
@@ -75,9 +75,9 @@ export function setupHostSide(plan: NetworkPlan, containerPid: number, opts: Hos
     const devices = plan.netDevices.map((device) => findNetDevice(host!, device));
 
     plan.veths.forEach((veth, i) => {
-      const made = createVethPair(host!, veth, bridges[i]!, container.fd);
-      state.veths.push(made);
-      attachHostEnd(host!, made, bridges[i]!);
+      const pair = createVethPair(host!, veth, bridges[i]!, container.fd);
+      state.veths.push(pair);
+      attachHostEnd(host!, pair, bridges[i]!);
     });
 
     if (plan.netDevices.length > 0) {
@@ -154,10 +154,10 @@ export function setupContainerSide(state: NetworkState): void {
 }
 
 /**
- * Undoes the host side after the container ended: deletes the host end of
- * every veth that still exists (the kernel already removed the pairs whose
- * container namespace is gone), and gives each physical netDevice that the
- * kernel returned its host name, addresses and up state. Every step is tried;
+ * Undoes the host side after the container ended. Deletes the host end of
+ * every veth that still exists; the kernel already removed the pairs whose
+ * container namespace is gone. Gives each physical netDevice that the kernel
+ * returned its host name, addresses and up state. Every step is tried, and
  * the failures are reported together in one NetworkError.
  */
 export function teardownHostSide(state: NetworkState, opts: HostOptions = {}): void {

@@ -107,7 +107,7 @@ function restoreOnHost(host: NetlinkSocket, device: NetDeviceState, link: Link):
       renameLink(host, link, device.hostName);
     } catch (e) {
       if (e instanceof NetlinkError && e.errno === constants.errno.EEXIST) {
-        throw new NetworkError(device.origin, `cannot rename "${link.name}" back to "${device.hostName}": another interface has that name now`, { cause: e });
+        throw new NetworkError(device.origin, `failed to rename "${link.name}" back to "${device.hostName}": another interface has that name now`, { cause: e });
       }
       throw e;
     }

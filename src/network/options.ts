@@ -82,15 +82,15 @@ export function invalidInterfaceName(name: string): string | undefined {
   return undefined;
 }
 
-function checkName(origin: string, what: string, name: string, allowTemplate = false): void {
+function checkName(origin: string, field: string, name: string, allowTemplate = false): void {
   const reason = invalidInterfaceName(name);
-  if (reason) throw new NetworkError(origin, `invalid ${what} "${name}": ${reason}`);
+  if (reason) throw new NetworkError(origin, `invalid ${field} "${name}": ${reason}`);
   if (name.includes("%")) {
     // The kernel's dev_alloc_name() accepts exactly one "%d" and no other "%".
     const template = allowTemplate && name.split("%").length === 2 && name.includes("%d");
     if (!template) {
       const allowed = allowTemplate ? "only one \"%d\" is allowed" : "a \"%d\" template is not allowed here";
-      throw new NetworkError(origin, `invalid ${what} "${name}": ${allowed}`);
+      throw new NetworkError(origin, `invalid ${field} "${name}": ${allowed}`);
     }
   }
 }
@@ -266,7 +266,7 @@ function checkNetnsPath(origin: string, path: string): void {
   try {
     fd = openSync(path, "r");
   } catch (e) {
-    throw new NetworkError(origin, `cannot open "${path}": ${(e as { code?: string }).code ?? e}`, { cause: e });
+    throw new NetworkError(origin, `failed to open "${path}": ${(e as { code?: string }).code ?? e}`, { cause: e });
   }
   try {
     let type: number;
@@ -291,12 +291,12 @@ function annotationSpecs(value: string): string[] {
 
 /**
  * Parses the network options of a container into a plan. specs are the
- * `--network` options; when there are none, the specs of the
+ * `--network` options. When there are none, the specs of the
  * `dev.ns.network` annotation apply instead. namespaces is
- * `linux.namespaces`: without a network entry the container shares the
- * runtime's network namespace and no option may configure it; when omitted,
- * a new network namespace is assumed. Throws a NetworkError naming the
- * option and the value.
+ * `linux.namespaces`, and without a network entry in it the container shares
+ * the runtime's network namespace, so no option may configure it. When
+ * namespaces is omitted, a new network namespace is assumed. Throws a
+ * NetworkError naming the option and the value.
  */
 export function parseNetworkOptions(
   specs: string[],
@@ -306,7 +306,8 @@ export function parseNetworkOptions(
 ): NetworkPlan {
   const source: "cli" | "annotation" = specs.length > 0 ? "cli" : "annotation";
   const annotation = annotations?.[NETWORK_ANNOTATION];
-  const list = source === "cli" ? specs : annotation === undefined ? [] : annotationSpecs(annotation);
+  let list = specs;
+  if (source === "annotation") list = annotation === undefined ? [] : annotationSpecs(annotation);
 
   const plan: NetworkPlan = { loopback: true, veths: [], netDevices: [] };
   for (const spec of list) {
@@ -398,7 +399,7 @@ function applyNamespaces(plan: NetworkPlan, namespaces: readonly NamespaceEntry[
   if (plan.netnsPath !== undefined) plan.loopback = false;
 }
 
-/** The network namespace the container joins instead of creating one, if any. */
+/** Returns the network namespace that the container joins instead of creating one, if any. */
 export function networkNamespacePath(plan: NetworkPlan): string | undefined {
   return plan.netnsPath;
 }

@@ -32,7 +32,7 @@ export class Container {
   get cgroup(): Cgroup | undefined {
     if (this.cgroupCache === null) {
       const paths = this.record.cgroupPaths;
-      this.cgroupCache = paths && Object.keys(paths).length > 0 ? loadCgroup(paths) : undefined;
+      this.cgroupCache = paths && Object.keys(paths).length > 0 ? loadCgroup(paths, this.record.cgroupOwnedTop ?? {}) : undefined;
     }
     return this.cgroupCache;
   }

@@ -22,6 +22,8 @@ export interface ContainerRecord {
   /** Cgroup directories per hierarchy, for update, pause, stats and teardown. */
   cgroupPaths?: Record<string, string> | undefined;
   cgroupPath?: string | undefined;
+  /** Per hierarchy, the highest cgroup directory ns created for the container (removed with it). */
+  cgroupOwnedTop?: Record<string, string> | undefined;
   network?: unknown;
   /** The container's config, for exec defaults and the poststop hooks of delete. */
   config: Record<string, unknown>;

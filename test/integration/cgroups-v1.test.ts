@@ -28,7 +28,7 @@ function randomName(): string {
   return `ns-test-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
 }
 
-/** A created cgroup at /<random>/c, destroyed after the test. */
+/** Creates a cgroup at /<random>/c, which afterEach destroys if the test did not. */
 function newCgroup(cgroupsPath = `/${randomName()}/c`): Cgroup {
   const cgroup = cgroupFor({ id: "test", cgroupsPath });
   made.push(cgroup);
@@ -49,7 +49,7 @@ function startShell(script: string): { proc: Subprocess<"pipe", "pipe", "pipe">;
   };
 }
 
-/** Whether a pid is gone or a zombie, that is, no longer running. */
+/** Returns true when a pid is gone or a zombie, that is, no longer running. */
 function notRunning(pid: number): boolean {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
@@ -391,7 +391,7 @@ describe.skipIf(needs(hasV1, "root and cgroup v1 controllers"))("cgroup v1 hiera
     } else {
       // ns changes subtree_control only in parents it created, and the root is not one.
       expect(() => cgroup.apply({ hugepageLimits: [{ pageSize: "2MB", limit: 4 * 1024 * 1024 }] })).toThrow(
-        `it must be listed in ${unified}/cgroup.subtree_control`,
+        `Enable it in ${unified}/cgroup.subtree_control (+hugetlb).`,
       );
     }
     destroyAndCheck(cgroup);

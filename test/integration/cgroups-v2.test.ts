@@ -25,7 +25,7 @@ function randomName(): string {
   return `ns-test-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
 }
 
-/** A created cgroup in the real cgroup2 hierarchy only, destroyed after the test. */
+/** Creates a cgroup in the real cgroup2 hierarchy only, which afterEach destroys. */
 function newV2Cgroup(): Cgroup {
   const cgroup = cgroupFor({ id: "test", cgroupsPath: `/${randomName()}/c`, root: unifiedRoot! });
   made.push(cgroup);
@@ -180,7 +180,7 @@ describe.skipIf(needs(unifiedRoot !== undefined, "root and a mounted cgroup2 hie
 // This host's cgroup2 hierarchy offers only hugetlb, so memory.max, cpu.max,
 // io.max, pids.max and the other v2 controller files cannot be written for
 // real. These tests check which files receive which values against a
-// directory tree that imitates a cgroup2 mount (the `root` option); the
+// directory tree that imitates a cgroup2 mount (the `root` option). The
 // kernel's own checks of those values are not exercised here.
 describe("imitated cgroup2 tree", () => {
   const CONTROLLERS = "cpuset cpu io memory hugetlb pids rdma";
@@ -300,7 +300,7 @@ describe("imitated cgroup2 tree", () => {
     kernelMkdir(leaf, { ...leafFiles, "cgroup.controllers": "cpu pids" });
 
     expect(() => cgroup.apply({ memory: { limit: 1024 } })).toThrow(
-      `linux.resources.memory: the memory controller is not enabled for ${leaf}; it must be listed in ${join(root, "ns", "fake", "cgroup.subtree_control")}`,
+      `linux.resources.memory: the memory controller is not enabled for ${leaf}. Enable it in ${join(root, "ns", "fake", "cgroup.subtree_control")} (+memory).`,
     );
     expect(() => cgroup.apply({ network: { classID: 1 } })).toThrow("linux.resources.network.classID: the net_cls cgroup controller is not mounted on this host, and cgroup v2 has no net_cls controller");
     expect(read(leaf, "memory.max")).toBe("max");
@@ -324,7 +324,7 @@ describe("imitated cgroup2 tree", () => {
     kernelMkdir(cgroup.paths["unified"]!, leafFiles);
 
     expect(() => cgroup.apply({ hugepageLimits: [{ pageSize: "64KB", limit: 65536 }] })).toThrow(
-      "linux.resources.hugepageLimits[0].pageSize: this host has no 64KB huge pages (hugetlb.64KB.max not found; sizes offered: 1GB, 2MB)",
+      "linux.resources.hugepageLimits[0].pageSize: this host has no 64KB huge pages (hugetlb.64KB.max not found, sizes offered: 1GB, 2MB)",
     );
   });
 });

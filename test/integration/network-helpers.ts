@@ -1,7 +1,7 @@
 // Shared fixtures of the network integration tests. Everything they make
-// lives in network namespaces they create ("host" namespaces from
-// `ip netns add`, "containers" from `unshare --net`), never in the machine's
-// own namespace; addresses come from 192.0.2.0/24 and 198.51.100.0/24 only.
+// lives in network namespaces they create, never in the machine's own:
+// "host" namespaces come from `ip netns add` and "containers" from
+// `unshare --net`. Addresses come from 192.0.2.0/24 and 198.51.100.0/24 only.
 import { readFileSync, statSync } from "node:fs";
 import { spawnSync, type Subprocess } from "bun";
 
@@ -48,7 +48,7 @@ export interface IpRoute {
   scope?: string;
 }
 
-/** The `ip -j` prefix that runs ip in a named namespace or in a process's namespace. */
+/** Returns the `ip -j` command prefix for a named namespace or a process's namespace. */
 function ipIn(where: Where): string[] {
   return typeof where === "string" ? ["ip", "-n", where, "-j"] : ["nsenter", `--net=/proc/${where.pid}/ns/net`, "ip", "-j"];
 }
@@ -74,7 +74,7 @@ export function routes(where: Where): IpRoute[] {
   return JSON.parse(run([...ipIn(where), "route", "show"])) as IpRoute[];
 }
 
-/** One ping, waiting at most a second, from inside a process's namespace. */
+/** Sends one ping, waiting at most a second, from inside a process's namespace. */
 export function ping(from: { pid: number }, address: string): boolean {
   return succeeds(["nsenter", `--net=/proc/${from.pid}/ns/net`, "ping", "-c", "1", "-W", "1", "-q", address]);
 }
@@ -93,7 +93,7 @@ export class Fixture {
     return name;
   }
 
-  /** A "host" namespace with bridge br0 at address (such as 192.0.2.1/24), up. */
+  /** Creates a "host" namespace with bridge br0 up at address (such as 192.0.2.1/24). */
   hostWithBridge(role: string, address: string): string {
     const ns = this.netns(role);
     run(["ip", "-n", ns, "link", "add", "br0", "type", "bridge"]);
@@ -102,12 +102,12 @@ export class Fixture {
     return ns;
   }
 
-  /** A process in a fresh network namespace, standing in for a container's init. */
+  /** Starts a process in a fresh network namespace, standing in for a container's init. */
   container(): { pid: number } {
     return this.startIn(["unshare", "--net", "sleep", "60"]);
   }
 
-  /** A process in a named namespace, standing in for a container that joined it. */
+  /** Starts a process in a named namespace, standing in for a container that joined it. */
   containerIn(netns: string): { pid: number } {
     return this.startIn(["ip", "netns", "exec", netns, "sleep", "60"]);
   }

@@ -42,7 +42,7 @@ function connect(host: string, container: { pid: number }, specs: string[], netD
   return state;
 }
 
-/** The error that fn throws, checked to be a one-line NetworkError. */
+/** Returns the message of the error that fn throws, after checking that it is a one-line NetworkError. */
 function errorOf(fn: () => unknown): string {
   try {
     fn();
@@ -227,6 +227,7 @@ describe("netDevices", () => {
     const host = fx.netns("ndback");
     run(["ip", "-n", host, "link", "add", "ctr5", "address", "02:00:c6:33:64:05", "type", "veth", "peer", "name", "ctr5peer"]);
     const index = links(host).find((l) => l.ifname === "ctr5")!.ifindex;
+
     const state: NetworkState = {
       containerPid: 0,
       containerNetns: { dev: 0, ino: 0 },
@@ -247,6 +248,7 @@ describe("netDevices", () => {
       ],
     };
     teardownHostSide(state, hostOpts(host));
+
     const back = addrs(host, "eth5");
     expect(back.flags).toContain("UP");
     expect(back.addr_info.filter((a) => a.family === "inet").map((a) => `${a.local}/${a.prefixlen}`)).toEqual(["198.51.100.6/24"]);

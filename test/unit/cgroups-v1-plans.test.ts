@@ -188,7 +188,7 @@ describe("other v1 plans", () => {
       "hugetlb.2MB.rsvd.limit_in_bytes=4194304",
       "hugetlb.1GB.limit_in_bytes=0",
     ]);
-    expect(() => planHugetlb([{ pageSize: "64KB", limit: 1 }], names, spec)).toThrow("this host has no 64KB huge pages (hugetlb.64KB.limit_in_bytes not found; sizes offered: 2MB, 1GB)");
+    expect(() => planHugetlb([{ pageSize: "64KB", limit: 1 }], names, spec)).toThrow("this host has no 64KB huge pages (hugetlb.64KB.limit_in_bytes not found, sizes offered: 2MB, 1GB)");
     expect(() => planHugetlb([{ pageSize: "2M", limit: 1 }], names, spec)).toThrow('linux.resources.hugepageLimits[0].pageSize: "2M" is not a page size');
   });
 

@@ -14,7 +14,7 @@ const noRead = () => {
 
 describe("v2 memory plan", () => {
   test("limit, swap and reservation convert", () => {
-    expect(files(planMemoryV2({ limit: 1000, swap: 3000, reservation: 500 }, { limit: noRead, usage: noRead }))).toEqual([
+    expect(files(planMemoryV2({ limit: 1000, swap: 3000, reservation: 500 }, { limit: noRead, usage: noRead, hasSwap: true }))).toEqual([
       "memory.max=1000",
       "memory.swap.max=2000",
       "memory.low=500",
@@ -22,15 +22,16 @@ describe("v2 memory plan", () => {
   });
 
   test("swap alone uses the current memory.max", () => {
-    expect(files(planMemoryV2({ swap: 3000 }, { limit: () => 1000n, usage: noRead }))).toEqual(["memory.swap.max=2000"]);
+    expect(files(planMemoryV2({ swap: 3000 }, { limit: () => 1000n, usage: noRead, hasSwap: true }))).toEqual(["memory.swap.max=2000"]);
   });
 
   test("unlimited memory lifts swap too", () => {
-    expect(files(planMemoryV2({ limit: -1 }, { limit: noRead, usage: noRead }))).toEqual(["memory.max=max", "memory.swap.max=max"]);
+    expect(files(planMemoryV2({ limit: -1 }, { limit: noRead, usage: noRead, hasSwap: true }))).toEqual(["memory.max=max", "memory.swap.max=max"]);
+    expect(files(planMemoryV2({ limit: -1 }, { limit: noRead, usage: noRead, hasSwap: false }))).toEqual(["memory.max=max"]);
   });
 
   test("v1-only fields are rejected", () => {
-    const state = { limit: noRead, usage: noRead };
+    const state = { limit: noRead, usage: noRead, hasSwap: true };
     expect(() => planMemoryV2({ kernel: 100 }, state)).toThrow("linux.resources.memory.kernel: cgroup v2 has no separate kernel memory limit");
     expect(() => planMemoryV2({ swappiness: 10 }, state)).toThrow("linux.resources.memory.swappiness");
     expect(() => planMemoryV2({ disableOOMKiller: true }, state)).toThrow("cannot disable the OOM killer");
@@ -39,7 +40,7 @@ describe("v2 memory plan", () => {
   });
 
   test("checkBeforeUpdate rejects a limit below usage", () => {
-    expect(() => planMemoryV2({ limit: 10, checkBeforeUpdate: true }, { limit: noRead, usage: () => 20n })).toThrow("below the current usage 20");
+    expect(() => planMemoryV2({ limit: 10, checkBeforeUpdate: true }, { limit: noRead, usage: () => 20n, hasSwap: true })).toThrow("below the current usage 20");
   });
 });
 

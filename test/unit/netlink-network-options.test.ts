@@ -8,7 +8,7 @@ function parse(...specs: string[]) {
   return parseNetworkOptions(specs, undefined, undefined);
 }
 
-/** The message of the NetworkError that fn throws. */
+/** Returns the message of the NetworkError that fn throws. */
 function errorOf(fn: () => unknown): string {
   try {
     fn();
@@ -145,7 +145,7 @@ describe("netns specs", () => {
   });
 
   test("rejects a missing file", () => {
-    expect(errorOf(() => parse("netns:/nonexistent/netns"))).toMatch(/cannot open "\/nonexistent\/netns": ENOENT/);
+    expect(errorOf(() => parse("netns:/nonexistent/netns"))).toMatch(/failed to open "\/nonexistent\/netns": ENOENT/);
   });
 
   test("rejects a file that is not a namespace", () => {

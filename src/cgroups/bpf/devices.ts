@@ -14,7 +14,7 @@ export const BPF_DEVCG_ACC_WRITE = 4;
 export const BPF_DEVCG_DEV_BLOCK = 1;
 export const BPF_DEVCG_DEV_CHAR = 2;
 
-/** The BPF_DEVCG_ACC_* bits of an access string such as "rw". */
+/** Returns the BPF_DEVCG_ACC_* bits of an access string such as "rw". */
 export function accessBits(access: string): number {
   let bits = 0;
   if (access.includes("m")) bits |= BPF_DEVCG_ACC_MKNOD;
@@ -26,8 +26,8 @@ export function accessBits(access: string): number {
 const ALL_ACCESS = BPF_DEVCG_ACC_MKNOD | BPF_DEVCG_ACC_READ | BPF_DEVCG_ACC_WRITE;
 
 /**
- * The instructions of one rule. The device checks skip to the next rule on a
- * mismatch. Register r6 holds the requested access bits that no later rule
+ * Emits the instructions of one rule. The device checks skip to the next rule
+ * on a mismatch. Register r6 contains the requested access bits that no later rule
  * has decided yet: an allow rule clears its bits and returns 1 once none are
  * left, and a deny rule returns 0 when it covers one of them.
  */

@@ -14,7 +14,7 @@ import {
 } from "../../ffi/bpf.ts";
 import { encode, type BpfInsn } from "./asm.ts";
 
-/** The name ns loads its device programs with, which tells them apart from programs that others attached. */
+/** The name of ns's device programs, which distinguishes them from programs that others attached. */
 export const DEVICE_PROGRAM_NAME = "ns_devices";
 
 interface AttachedProgram {
@@ -87,7 +87,7 @@ export function attachDeviceProgram(cgroupDir: string, insns: readonly BpfInsn[]
   });
 }
 
-/** The ids of the device programs that ns attached to the cgroup directory. */
+/** Returns the ids of the device programs that ns attached to the cgroup directory. */
 export function deviceProgramIds(cgroupDir: string): number[] {
   return withCgroupFd(cgroupDir, (dirFd) => {
     const own = openOwnPrograms(dirFd, cgroupDir);

@@ -17,8 +17,8 @@ export interface CpuV1State {
   rtPeriod: bigint;
 }
 
-/** A quota or real-time runtime: -1 (or any negative value, as the kernel reads it) means unlimited. */
-function runtime(value: NonNullable<LinuxCPU["quota"]>, field: string): bigint {
+/** Checks a quota or real-time runtime and returns it, with any negative value as -1 (unlimited), which is how the kernel reads it. */
+export function runtime(value: NonNullable<LinuxCPU["quota"]>, field: string): bigint {
   const n = toBigInt(value, field);
   if (n > INT64_MAX) throw new CgroupError(`${field}: ${n} is larger than the int64 maximum`);
   return n < 0n ? -1n : n;
@@ -93,7 +93,7 @@ function readState(dir: CgroupDir): CpuV1State {
   };
 }
 
-/** Whether linux.resources.cpu sets a field of the cpu controller (not cpus or mems). */
+/** Returns true when linux.resources.cpu sets a field of the cpu controller, that is, anything but cpus and mems. */
 export function setsCpuController(cpu: LinuxCPU | undefined): boolean {
   if (cpu === undefined) return false;
   return [cpu.shares, cpu.quota, cpu.period, cpu.burst, cpu.realtimeRuntime, cpu.realtimePeriod, cpu.idle].some((value) => value !== undefined);

@@ -4,7 +4,7 @@ import { DEVICES_FIELD, isWildcardRule, parseDeviceRules, type DeviceRule } from
 import type { CgroupWrite } from "../fs.ts";
 import type { LinuxDeviceCgroup } from "../types.ts";
 
-/** The devices.allow/devices.deny lines of one rule. */
+/** Returns the devices.allow or devices.deny lines of one rule. */
 export function v1RuleLines(rule: DeviceRule): string[] {
   // The kernel reads any line that starts with "a" as "every device, every
   // access" and resets the list, so a narrower "a" rule becomes a "c" and a

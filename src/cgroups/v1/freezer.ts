@@ -17,7 +17,7 @@ export function setFreezerStateV1(dir: CgroupDir, state: "FROZEN" | "THAWED", ti
     if (current === state) return;
     if (Date.now() > deadline) {
       if (state === "FROZEN") dir.write({ file: "freezer.state", value: "THAWED", field: "" });
-      throw new CgroupError(`timed out after ${timeoutMs} ms waiting for ${dir.filePath("freezer.state")} to read ${state}; it reads ${current}`);
+      throw new CgroupError(`timed out after ${timeoutMs} ms waiting for ${dir.filePath("freezer.state")} to read ${state} (it reads ${current})`);
     }
     Bun.sleepSync(delayMs);
     delayMs = Math.min(delayMs * 2, 50);

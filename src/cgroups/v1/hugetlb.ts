@@ -9,8 +9,8 @@ import { byteLimit } from "../values.ts";
 const FIELD = "linux.resources.hugepageLimits";
 
 /**
- * The page sizes that a cgroup directory offers, read from its file names:
- * `pattern` has one group that captures the size, as in
+ * Returns the page sizes that a cgroup directory offers, read from its file
+ * names. `pattern` has one group that captures the size, as in
  * /^hugetlb\.(.+)\.limit_in_bytes$/.
  */
 export function hugePageSizes(fileNames: readonly string[], pattern: RegExp): string[] {
@@ -41,7 +41,7 @@ export function planHugetlb(
     const limitFile = files.limit(entry.pageSize);
     if (!available.has(limitFile)) {
       const offered = sizes.length === 0 ? "none" : sizes.join(", ");
-      throw new CgroupError(`${field}.pageSize: this host has no ${entry.pageSize} huge pages (${limitFile} not found; sizes offered: ${offered})`);
+      throw new CgroupError(`${field}.pageSize: this host has no ${entry.pageSize} huge pages (${limitFile} not found, sizes offered: ${offered})`);
     }
     const value = files.format(byteLimit(entry.limit, `${field}.limit`));
     const writes = [{ file: limitFile, value, field: `${field}.limit` }];

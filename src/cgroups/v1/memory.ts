@@ -8,7 +8,7 @@ import { byteLimit, integerInRange, isSetNonZero, parseReadLimit, v1Limit } from
 
 const FIELD = "linux.resources.memory";
 
-/** What the memory plan needs to know about the cgroup as it is now. */
+/** The current values of the cgroup that the memory plan reads. */
 export interface MemoryV1State {
   /** memory.limit_in_bytes, -1 when unlimited. */
   limit: bigint;
@@ -111,7 +111,7 @@ export function readMemoryStatsV1(dir: CgroupDir, stats: CgroupStats): void {
   stats.memory.kernelTCP = memoryEntry(dir, "memory.kmem.tcp");
 }
 
-/** The oom_kill count of memory.oom_control (Linux 4.13 and later). */
+/** Returns the oom_kill count of memory.oom_control (Linux 4.13 and later). */
 export function readOomKillCountV1(dir: CgroupDir): number {
   return dir.readKeyValues("memory.oom_control").get("oom_kill") ?? 0;
 }

@@ -9,8 +9,8 @@ const FIELD = "linux.resources.pids.limit";
 
 /**
  * Plans pids.max, which has the same name and syntax in cgroup v1 and v2.
- * A negative limit means no limit ("max"); 0 is a real limit, as the OCI
- * runtime spec asks.
+ * A negative limit means no limit ("max"), and 0 is a real limit, as the
+ * OCI runtime spec recommends.
  */
 export function planPids(pids: LinuxPids): CgroupWrite[] {
   if (pids.limit === undefined) return [];

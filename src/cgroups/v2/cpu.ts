@@ -4,8 +4,8 @@ import { type ControllerDriver } from "../controller.ts";
 import { CgroupError, CgroupUnsupportedError } from "../errors.ts";
 import type { CgroupDir, CgroupWrite } from "../fs.ts";
 import type { CgroupStats, LinuxCPU } from "../types.ts";
-import { burstFirst, integerInRange, INT64_MAX, isSetNonZero, parseReadLimit, sharesToWeight, toBigInt, UINT64_MAX } from "../values.ts";
-import { setsCpuController } from "../v1/cpu.ts";
+import { burstFirst, integerInRange, isSetNonZero, parseReadLimit, sharesToWeight, UINT64_MAX } from "../values.ts";
+import { runtime, setsCpuController } from "../v1/cpu.ts";
 
 const FIELD = "linux.resources.cpu";
 
@@ -23,7 +23,7 @@ export function parseCpuMax(text: string): CpuMax {
 /** Plans the cpu writes for cgroup v2; `current` reads cpu.max when only one of quota and period is given. */
 export function planCpuV2(cpu: LinuxCPU, current: () => CpuMax): CgroupWrite[] {
   if (cpu.realtimeRuntime !== undefined || isSetNonZero(cpu.realtimePeriod)) {
-    throw new CgroupUnsupportedError(`${FIELD}.realtimeRuntime: cgroup v2 has no real-time CPU bandwidth control; remove realtimeRuntime and realtimePeriod`);
+    throw new CgroupUnsupportedError(`${FIELD}.realtimeRuntime: cgroup v2 has no real-time CPU bandwidth control. Remove realtimeRuntime and realtimePeriod.`);
   }
   const writes: CgroupWrite[] = [];
 
@@ -32,9 +32,7 @@ export function planCpuV2(cpu: LinuxCPU, current: () => CpuMax): CgroupWrite[] {
     writes.push({ file: "cpu.weight", value: sharesToWeight(shares).toString(), field: `${FIELD}.shares` });
   }
 
-  const quotaValue = isSetNonZero(cpu.quota) ? toBigInt(cpu.quota, `${FIELD}.quota`) : undefined;
-  if (quotaValue !== undefined && quotaValue > INT64_MAX) throw new CgroupError(`${FIELD}.quota: ${quotaValue} is larger than the int64 maximum`);
-  const quota = quotaValue === undefined ? undefined : quotaValue < 0n ? -1n : quotaValue;
+  const quota = isSetNonZero(cpu.quota) ? runtime(cpu.quota, `${FIELD}.quota`) : undefined;
   const period = isSetNonZero(cpu.period) ? integerInRange(cpu.period, `${FIELD}.period`, 1n, UINT64_MAX) : undefined;
   const burst = cpu.burst === undefined ? undefined : integerInRange(cpu.burst, `${FIELD}.burst`, 0n, UINT64_MAX);
   if (burst !== undefined && quota !== undefined && quota !== -1n && burst > quota) {

@@ -23,7 +23,7 @@ export function isFrozenV2(dir: CgroupDir): boolean {
   return dir.readKeyValues("cgroup.events").get("frozen") === 1;
 }
 
-/** Whether the cgroup or a descendant has a live process ("populated 1" in cgroup.events). */
+/** Returns true when the cgroup or a descendant has a live process ("populated 1" in cgroup.events). */
 export function isPopulatedV2(dir: CgroupDir): boolean {
   return dir.readKeyValues("cgroup.events").get("populated") === 1;
 }

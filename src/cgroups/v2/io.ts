@@ -17,7 +17,7 @@ const FIELD = "linux.resources.blockIO";
  */
 export function planIoV2(blockIO: LinuxBlockIO, hasBfq: boolean): CgroupWrite[] {
   if (blockIO.leafWeight !== undefined && blockIO.leafWeight !== 0) {
-    throw new CgroupUnsupportedError(`${FIELD}.leafWeight: cgroup v2 has no leaf weights; remove the field`);
+    throw new CgroupUnsupportedError(`${FIELD}.leafWeight: cgroup v2 has no leaf weights. Remove the field.`);
   }
   const weightFile = hasBfq ? "io.bfq.weight" : "io.weight";
   const convert = (weight: number, field: string): string => {
@@ -32,7 +32,7 @@ export function planIoV2(blockIO: LinuxBlockIO, hasBfq: boolean): CgroupWrite[] 
   (blockIO.weightDevice ?? []).forEach((entry, index) => {
     const field = `${FIELD}.weightDevice[${index}]`;
     const device = deviceNumber(entry.major, entry.minor, field);
-    if (entry.leafWeight !== undefined) throw new CgroupUnsupportedError(`${field}.leafWeight: cgroup v2 has no leaf weights; remove the field`);
+    if (entry.leafWeight !== undefined) throw new CgroupUnsupportedError(`${field}.leafWeight: cgroup v2 has no leaf weights. Remove the field.`);
     if (entry.weight === undefined) throw new CgroupError(`${field}.weight: missing`);
     writes.push({ file: weightFile, value: `${device} ${convert(entry.weight, `${field}.weight`)}`, field: `${field}.weight` });
   });

@@ -10,12 +10,14 @@ import { byteLimit, isSetNonZero, parseReadLimit, swapToV2, v2Limit } from "../v
 
 const FIELD = "linux.resources.memory";
 
-/** What the plan needs to know about the cgroup as it is now. */
+/** The current values of the cgroup that the plan reads. */
 export interface MemoryV2State {
   /** memory.max, -1 when "max". */
   limit(): bigint;
   /** memory.current, read only for checkBeforeUpdate. */
   usage(): bigint;
+  /** Whether the kernel accounts swap (memory.swap.max exists). */
+  hasSwap: boolean;
 }
 
 function unsupported(field: string, reason: string): never {
@@ -24,9 +26,9 @@ function unsupported(field: string, reason: string): never {
 
 /** Plans the memory writes for cgroup v2, rejecting the v1-only fields it cannot convert. */
 export function planMemoryV2(memory: LinuxMemory, state: MemoryV2State): CgroupWrite[] {
-  if (isSetNonZero(memory.kernel)) unsupported("kernel", "cgroup v2 has no separate kernel memory limit, because memory.max counts kernel memory too; remove the field");
-  if (isSetNonZero(memory.kernelTCP)) unsupported("kernelTCP", "cgroup v2 has no separate TCP buffer limit, because memory.max counts it too; remove the field");
-  if (memory.swappiness !== undefined) unsupported("swappiness", "cgroup v2 has no per-cgroup swappiness; remove the field");
+  if (isSetNonZero(memory.kernel)) unsupported("kernel", "cgroup v2 has no separate kernel memory limit, because memory.max counts kernel memory too. Remove the field.");
+  if (isSetNonZero(memory.kernelTCP)) unsupported("kernelTCP", "cgroup v2 has no separate TCP buffer limit, because memory.max counts it too. Remove the field.");
+  if (memory.swappiness !== undefined) unsupported("swappiness", "cgroup v2 has no per-cgroup swappiness. Remove the field.");
   if (memory.disableOOMKiller === true) unsupported("disableOOMKiller", "cgroup v2 cannot disable the OOM killer for a cgroup");
   if (memory.useHierarchy === false) unsupported("useHierarchy", "cgroup v2 always accounts memory hierarchically");
 
@@ -44,7 +46,7 @@ export function planMemoryV2(memory: LinuxMemory, state: MemoryV2State): CgroupW
     const swap = byteLimit(memory.swap, `${FIELD}.swap`);
     const swapOnly = swapToV2(swap, limit ?? state.limit(), `${FIELD}.swap`);
     writes.push({ file: "memory.swap.max", value: v2Limit(swapOnly), field: `${FIELD}.swap` });
-  } else if (limit === -1n) {
+  } else if (limit === -1n && state.hasSwap) {
     // As on cgroup v1, an unlimited memory limit without a swap value
     // means unlimited swap too.
     writes.push({ file: "memory.swap.max", value: "max", field: `${FIELD}.limit` });
@@ -64,6 +66,7 @@ export const memoryV2: ControllerDriver = {
     planMemoryV2(resources.memory ?? {}, {
       limit: () => parseReadLimit(dir.read("memory.max")),
       usage: () => BigInt(dir.read("memory.current")),
+      hasSwap: dir.exists("memory.swap.max"),
     }),
 };
 
@@ -93,7 +96,7 @@ export function readMemoryStatsV2(dir: CgroupDir, stats: CgroupStats): void {
   };
 }
 
-/** The oom_kill count of memory.events, which includes the cgroup's descendants. */
+/** Returns the oom_kill count of memory.events, which includes the cgroup's descendants. */
 export function readOomKillCountV2(dir: CgroupDir): number {
   return dir.readKeyValues("memory.events").get("oom_kill") ?? 0;
 }

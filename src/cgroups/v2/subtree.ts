@@ -11,12 +11,12 @@ function readList(dir: CgroupDir, file: string): string[] {
 }
 
 /**
- * Enables for the children of `dir` every controller that `dir` itself has.
- * It writes them all at once; when that fails for a reason other than the
+ * Enables for the children of `dir` every controller that `dir` itself has,
+ * all in one write. When that fails for a reason other than the
  * no-internal-process rule (EBUSY), it enables them one at a time and skips
- * those the kernel rejects (the cpu controller while a real-time process
- * sits outside the root, for one), because a resource that needs a skipped
- * controller reports it by name later.
+ * those the kernel rejects, such as the cpu controller while a real-time
+ * process runs outside the root cgroup. A resource that needs a skipped
+ * controller names it in its error later.
  */
 export function enableSubtreeControllers(dir: CgroupDir): void {
   const enabled = new Set(readList(dir, "cgroup.subtree_control"));
@@ -43,13 +43,13 @@ export function enableSubtreeControllers(dir: CgroupDir): void {
  */
 export function explainMissingController(mountPoint: string, path: string, controller: string): string {
   if (!readControllersFile(mountPoint).includes(controller)) {
-    return `the ${controller} controller is not available in the cgroup v2 hierarchy at ${mountPoint} (it is not in its cgroup.controllers, so it may be bound to cgroup v1 or missing from the kernel)`;
+    return `the ${controller} controller is not available in the cgroup v2 hierarchy at ${mountPoint} (it is not in its cgroup.controllers, so it is bound to cgroup v1 or missing from the kernel)`;
   }
   let parent = mountPoint;
   for (const segment of path.split("/").filter((part) => part !== "")) {
     const child = join(parent, segment);
     if (!readControllersFile(child).includes(controller)) {
-      return `the ${controller} controller is not enabled for ${child}; it must be listed in ${join(parent, "cgroup.subtree_control")}`;
+      return `the ${controller} controller is not enabled for ${child}. Enable it in ${join(parent, "cgroup.subtree_control")} (+${controller}).`;
     }
     parent = child;
   }

@@ -7,7 +7,7 @@ const FIELD = "linux.resources.unified";
 
 /**
  * Plans one write per entry. A key must name a file in the cgroup's own
- * directory. When the file is missing, the message says whether its
+ * directory. When the file is missing, the error explains whether its
  * controller is not enabled for the cgroup or the kernel lacks the file.
  */
 export function planUnified(entries: Readonly<Record<string, string>>, fileNames: readonly string[], controllers: readonly string[]): CgroupWrite[] {
@@ -21,7 +21,7 @@ export function planUnified(entries: Readonly<Record<string, string>>, fileNames
     if (!available.has(key)) {
       const controller = key.slice(0, key.indexOf("."));
       if (controller !== "cgroup" && !controllers.includes(controller)) {
-        throw new CgroupError(`${field}: the ${controller} controller is not enabled for this cgroup; it must be listed in the parent's cgroup.subtree_control`);
+        throw new CgroupError(`${field}: the ${controller} controller is not enabled for this cgroup. Enable it in the parent's cgroup.subtree_control.`);
       }
       throw new CgroupError(`${field}: the kernel has no file ${key} in this cgroup`);
     }

@@ -2,6 +2,7 @@
 import type { DeviceSpec } from "../mounts/devices.ts";
 import type { MountSpec } from "../mounts/rootfs.ts";
 import type { RlimitSpec } from "../rlimits.ts";
+import type { EncodedFilter } from "../seccomp/index.ts";
 
 export interface HookSpec {
   path: string;
@@ -51,6 +52,8 @@ export interface InitConfig {
   maskedPaths: string[];
   readonlyPaths: string[];
   sysctl: Record<string, string>;
+  /** linux.seccomp, compiled by the launcher; ns_exec installs it. */
+  seccomp?: EncodedFilter | undefined;
   rootfsPropagation?: string | undefined;
   mountLabel?: string | undefined;
   /** The container has a mount namespace (new or joined); without one, no mount is touched. */

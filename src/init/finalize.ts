@@ -1,19 +1,27 @@
 // What the init stage hands the trampoline for the final execve: the
 // process's user, capabilities, limits, environment and program.
-import { statSync } from "node:fs";
+import { mkdirSync, statSync } from "node:fs";
 import { capabilityMask, lastCapability, maskToNames } from "../capabilities.ts";
-import { UserError } from "../errors.ts";
+import { describeError, UserError } from "../errors.ts";
+import { isDirectory } from "../mounts/paths.ts";
+import { prctl, SyscallError } from "../ffi/libc.ts";
 import type { ExecSpec } from "../ffi/trampoline.ts";
 import { rlimitTriples } from "../rlimits.ts";
+import { loadableFilter } from "../seccomp/index.ts";
 import { homeOf } from "../user.ts";
 import type { InitConfig } from "./config.ts";
 
 const DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 const DEFAULT_UMASK = 0o022;
 
-/** The exec spec for the container process; call it after pivot_root, where /etc/passwd is the container's. */
+/**
+ * Builds the exec spec for the container process and enters process.cwd (see
+ * enterWorkingDirectory). Call it after pivot_root, where /etc/passwd is the
+ * container's.
+ */
 export function buildExecSpec(config: InitConfig, warn: (message: string) => void): ExecSpec {
   const p = config.process;
+  enterWorkingDirectory(p.cwd, !config.hostRoot);
   const env = [...(p.env ?? [])];
   if (!env.some((e) => e.startsWith("HOME="))) env.push(`HOME=${homeOf(p.user.uid, "/")}`);
   const spec: ExecSpec = {
@@ -33,6 +41,7 @@ export function buildExecSpec(config: InitConfig, warn: (message: string) => voi
     args: p.args,
     env,
     setsid: config.terminal,
+    seccomp: config.seccomp ? loadableFilter(config.seccomp) : undefined,
   };
   return spec;
 }
@@ -52,7 +61,7 @@ export interface CapabilityNames {
  * (runc leaves them out silently).
  */
 export function capabilitySets(caps: CapabilityNames | undefined, warn: (message: string) => void): NonNullable<ExecSpec["capabilities"]> {
-  const last = lastCapability();
+  const last = kernelLastCapability();
   const mask = (set: keyof CapabilityNames) =>
     capabilityMask(caps?.[set] ?? [], `process.capabilities.${set}`, {
       last,
@@ -73,6 +82,61 @@ export function capabilitySets(caps: CapabilityNames | undefined, warn: (message
     sets.ambient = raisable;
   }
   return sets;
+}
+
+/**
+ * Creates process.cwd when the rootfs lacks it (unless create is false), as
+ * runc does, and makes it the init stage's working directory, so that lookPath
+ * resolves a relative program path or PATH entry as execve will. A chdir that
+ * fails here (EACCES for a directory only the container's user may enter) is
+ * left to ns_exec, which retries it after the user switch and reports it.
+ * The zero-config mode passes create=false: there a missing cwd is one that a
+ * fresh tmpfs covers, and an empty directory in its place would mislead.
+ * NOTE: mountAll creates the cwd earlier when its context has one; this later
+ * attempt runs after root.readonly took effect and then fails with EROFS.
+ */
+function enterWorkingDirectory(cwd: string, create: boolean): void {
+  if (create && !isDirectory(cwd)) {
+    try {
+      mkdirSync(cwd, { recursive: true, mode: 0o755 });
+    } catch (e) {
+      throw new UserError(`process.cwd: ${describeError(e)}`);
+    }
+  }
+  try {
+    process.chdir(cwd);
+  } catch {
+    // ns_exec reports it.
+  }
+}
+
+const PR_CAPBSET_READ = 23;
+
+/**
+ * Returns the highest capability the running kernel knows, from
+ * /proc/sys/kernel/cap_last_cap. A container without a /proc mount has no such
+ * file after pivot_root; then PR_CAPBSET_READ, which fails with EINVAL for a
+ * capability the kernel lacks, finds it.
+ */
+function kernelLastCapability(): number {
+  try {
+    return lastCapability();
+  } catch (e) {
+    if (!(e instanceof SyscallError && e.code === "ENOENT")) throw e;
+  }
+  let last = 63;
+  while (last > 0 && !capabilityKnown(last)) last--;
+  return last;
+}
+
+function capabilityKnown(cap: number): boolean {
+  try {
+    prctl(PR_CAPBSET_READ, BigInt(cap));
+    return true;
+  } catch (e) {
+    if (e instanceof SyscallError && e.code === "EINVAL") return false;
+    throw e;
+  }
 }
 
 function envValue(env: readonly string[], name: string): string | undefined {

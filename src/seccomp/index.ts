@@ -1,0 +1,101 @@
+// Compiles linux.seccomp of the OCI runtime spec into the classic BPF filter
+// that ns_exec installs with seccomp(SECCOMP_SET_MODE_FILTER) right before
+// execve: the filter runc builds through libseccomp, including runc's ENOSYS
+// for system calls newer than the profile.
+import { ptr } from "bun:ffi";
+import { UserError } from "../errors.ts";
+import { actionValue, ENOSYS, filterFlags, permitsUnknown, SECCOMP_RET_ERRNO, SECCOMP_RET_KILL_THREAD } from "./actions.ts";
+import { filterArches } from "./arch.ts";
+import { BPF_MAXINSNS, encodeProgram, type Instruction } from "./bpf.ts";
+import { generateProgram } from "./codegen.ts";
+import { buildRules, type SeccompConfig } from "./rules.ts";
+
+export type { SeccompConfig, SeccompSyscallConfig } from "./rules.ts";
+
+export interface SeccompProgram {
+  instructions: Instruction[];
+  /** SECCOMP_FILTER_FLAG_* for seccomp(2). */
+  flags: number;
+}
+
+/**
+ * Compiles linux.seccomp into a BPF program. A problem in the config throws a
+ * UserError naming the field. warn receives what is ignored: system call
+ * names that no covered architecture has, and flags that cannot apply.
+ */
+export function compileSeccomp(config: SeccompConfig, warn: (message: string) => void): SeccompProgram {
+  const defaultAction = actionValue(config.defaultAction, config.defaultErrnoRet, {
+    action: "linux.seccomp.defaultAction",
+    errnoRet: "linux.seccomp.defaultErrnoRet",
+  });
+  const flags = filterFlags(config.flags, warn);
+  const arches = filterArches(config.architectures);
+  const rules = buildRules(config, arches, defaultAction, warn);
+
+  // runc returns ENOSYS for numbers above the highest one the profile names,
+  // so that a program can fall back from a system call newer than the
+  // profile, unless the default action lets unknown calls through. A default
+  // that returns ENOSYS already needs no such check.
+  const enosys = (SECCOMP_RET_ERRNO | ENOSYS) >>> 0;
+  const enosysAction = permitsUnknown(config.defaultAction) || defaultAction === enosys ? undefined : enosys;
+
+  const instructions = generateProgram({
+    defaultAction,
+    // libseccomp's default for a call from an architecture the filter does not cover.
+    badArchAction: SECCOMP_RET_KILL_THREAD,
+    enosysAction,
+    arches: rules,
+  });
+  if (instructions.length > BPF_MAXINSNS) {
+    throw new UserError(`linux.seccomp: the filter needs ${instructions.length} BPF instructions, more than the kernel's limit of ${BPF_MAXINSNS}`);
+  }
+  return { instructions, flags };
+}
+
+/**
+ * A filter laid out for ExecSpec.seccomp. prog and filter are views of one
+ * buffer, so keeping prog alive (the trampoline's arena does) keeps the
+ * memory that prog points to alive as well.
+ */
+export interface LoadableFilter {
+  /** struct sock_fprog: unsigned short len, then (after padding) the filter pointer. */
+  prog: BigUint64Array;
+  flags: number;
+  /** The struct sock_filter array. */
+  filter: Uint8Array;
+}
+
+const SOCK_FPROG_SIZE = 16;
+
+/** A compiled filter as it travels to the init stage: the struct sock_filter array, base64, and the flags. */
+export interface EncodedFilter {
+  filter: string;
+  flags: number;
+}
+
+/**
+ * Compiles linux.seccomp into the bytes of its struct sock_filter array.
+ * The launcher does this while the init stage starts up, so that the
+ * compile (several milliseconds for Docker's profile) costs no start-up time.
+ */
+export function encodeSeccomp(config: SeccompConfig, warn: (message: string) => void): EncodedFilter {
+  const program = compileSeccomp(config, warn);
+  return { filter: Buffer.from(encodeProgram(program.instructions)).toString("base64"), flags: program.flags };
+}
+
+/** Lays an encoded filter out as the struct sock_fprog that seccomp(2) reads. */
+export function loadableFilter(encoded: EncodedFilter): LoadableFilter {
+  const bytes = Buffer.from(encoded.filter, "base64");
+  const buffer = new ArrayBuffer(SOCK_FPROG_SIZE + bytes.byteLength);
+  const prog = new BigUint64Array(buffer, 0, 2);
+  const filter = new Uint8Array(buffer, SOCK_FPROG_SIZE, bytes.byteLength);
+  filter.set(bytes);
+  prog[0] = BigInt(bytes.byteLength / 8);
+  prog[1] = BigInt(ptr(filter) as unknown as number);
+  return { prog, flags: encoded.flags, filter };
+}
+
+/** Compiles linux.seccomp and lays the program out as the struct sock_fprog that seccomp(2) reads. */
+export function seccompFilter(config: SeccompConfig, warn: (message: string) => void): LoadableFilter {
+  return loadableFilter(encodeSeccomp(config, warn));
+}

@@ -104,7 +104,7 @@ export function parseArgs(
       return;
     }
     const word = words[index];
-    if (word === undefined && p.required) {
+    if (word === undefined && p.required && parsed.help !== true) {
       throw new UserError(`${command}: missing ${p.name.toUpperCase()} (see "ns ${command} --help")`, 2);
     }
     result[p.name] = word;

@@ -220,6 +220,18 @@ export const COMMANDS: CommandSpec[] = [
     load: lazy(() => import("./events.ts")),
   },
   {
+    name: "recvtty",
+    summary: "Listen on a unix socket for the terminals that --console-socket sends. With --mode single, relay the first one to stdin and stdout until it hangs up; with --mode null, drain any number until killed.",
+    usage: "ns recvtty [--mode single|null] [--pid-file FILE] SOCKET",
+    options: [
+      { name: "mode", alias: "m", type: "string", value: "MODE", description: "single (default): relay one terminal, then exit; null: discard the output of every terminal" },
+      { name: "pid-file", type: "string", value: "FILE", description: "write the pid of recvtty to FILE once the socket is listening" },
+      help,
+    ],
+    positionals: [{ name: "socket", required: true }],
+    load: lazy(() => import("./recvtty.ts")),
+  },
+  {
     name: "init",
     summary: "The init stage inside a new container (started by ns itself; reads its sync fd from _NS_SYNC_FD).",
     usage: "ns init",

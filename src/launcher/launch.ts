@@ -2,10 +2,11 @@
 // init stage that waits just before execve ("created"). ns run and ns create
 // share it; each step is a method, and launch() reads them in order.
 import { mkdirSync, renameSync, writeFileSync } from "node:fs";
+import { resolve } from "node:path";
 import { cgroupFor, defaultDeviceRules, type Cgroup } from "../cgroups/index.ts";
 import type { Spec } from "../config/schema.ts";
 import { UserError } from "../errors.ts";
-import { close, exitCodeOf, mkfifo, SOCK_CLOEXEC, SOCK_STREAM, AF_UNIX, socketpair, tryKill, waitpid } from "../ffi/libc.ts";
+import { chmod, close, exitCodeOf, mkfifo, SOCK_CLOEXEC, SOCK_STREAM, AF_UNIX, socketpair, tryKill, waitpid } from "../ffi/libc.ts";
 import { forwardSignals, spawnChild, type SpawnSpec } from "../ffi/trampoline.ts";
 import { runHooks } from "../hooks.ts";
 import type { InitConfig } from "../init/config.ts";
@@ -16,6 +17,7 @@ import { readStartTime } from "../proc.ts";
 import type { ContainerRecord, StateStore } from "../state/store.ts";
 import { ociState } from "../state/oci.ts";
 import { SyncPipe } from "../sync.ts";
+import { encodeSeccomp } from "../seccomp/index.ts";
 import { openSealedExecutable } from "./exe.ts";
 import { checkRootMapped, writeIdMaps } from "./idmap.ts";
 import { closeJoined, openJoinedNamespaces, type JoinedNamespace } from "./join.ts";
@@ -132,6 +134,10 @@ export class ContainerLaunch {
     }
   }
 
+  private get hasMountNamespace(): boolean {
+    return hasNamespace(this.namespaces, "mount");
+  }
+
   private get rootfs(): string {
     if (this.opts.hostRoot) return `${this.stateDir}/rootfs`;
     const path = this.spec.root?.path ?? "rootfs";
@@ -143,6 +149,9 @@ export class ContainerLaunch {
     if (this.flags & CLONE_NEWUSER) {
       checkRootMapped(linux?.uidMappings ?? [], "linux.uidMappings");
       checkRootMapped(linux?.gidMappings ?? [], "linux.gidMappings");
+    }
+    if (!this.opts.hostRoot && this.hasMountNamespace && resolve(this.rootfs) === "/") {
+      throw new UserError('root.path: the host\'s "/" cannot be a container\'s rootfs (run "ns run -- CMD" for a read-only view of the host)');
     }
     this.planNetwork();
     this.joined = openJoinedNamespaces(this.namespaces);
@@ -167,6 +176,8 @@ export class ContainerLaunch {
     if (this.opts.mode === "create") {
       this.execFifo = `${this.stateDir}/exec.fifo`;
       mkfifo(this.execFifo, 0o622);
+      // mkfifo applies the umask; the init stage may run as a mapped uid that only "others" covers.
+      chmod(this.execFifo, 0o622);
     }
     mark("executable");
   }
@@ -297,6 +308,7 @@ export class ContainerLaunch {
       maskedPaths: linux.maskedPaths ?? [],
       readonlyPaths: linux.readonlyPaths ?? [],
       sysctl: linux.sysctl ?? {},
+      seccomp: linux.seccomp ? encodeSeccomp(linux.seccomp as never, (message) => log("info", message)) : undefined,
       rootfsPropagation: linux.rootfsPropagation,
       mountLabel: linux.mountLabel,
       userNamespace,

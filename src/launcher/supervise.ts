@@ -1,9 +1,11 @@
 // The foreground launcher of `ns run`: start the container, relay its
 // terminal when it has one, forward signals, wait for it, clean up.
 import { exitCodeOf } from "../ffi/libc.ts";
+import { setForwardTarget } from "../ffi/trampoline.ts";
 import { runHooks } from "../hooks.ts";
 import { log, mark } from "../log.ts";
 import { UserError } from "../errors.ts";
+import type { ConsoleSocket, TerminalRelay } from "../console/index.ts";
 import type { ContainerLaunch } from "./launch.ts";
 import { teardown } from "./launch.ts";
 import { waitForExit } from "./wait.ts";
@@ -15,31 +17,25 @@ export interface SuperviseOptions {
 }
 
 export async function superviseForeground(launch: ContainerLaunch, opts: SuperviseOptions): Promise<number> {
-  const terminal = launch.spec.process?.terminal === true;
-  let relay: { done: Promise<void>; restore: () => void } | undefined;
-  if (terminal) {
-    const console = await import("../console/index.ts");
-    if (opts.consoleSocket) {
-      launch.opts.onConsole = (master) => console.sendToConsoleSocket(opts.consoleSocket!, master);
-    } else if (opts.detach) {
-      throw new UserError("process.terminal needs --console-socket when the container runs detached (-d)");
-    } else {
-      launch.opts.onConsole = (master) => {
-        relay = console.relayTerminal(master, launch);
-      };
-    }
+  let terminal: ConsoleHandling;
+  try {
+    terminal = await prepareConsole(launch, opts);
+  } catch (e) {
+    // Nothing is running yet: this removes the claimed state directory.
+    launch.destroy();
+    throw e;
   }
 
   try {
     launch.launch();
   } catch (e) {
-    relay?.restore();
+    terminal.close();
     throw e;
   }
   try {
     launch.start();
   } catch (e) {
-    relay?.restore();
+    terminal.close();
     launch.destroy();
     throw e;
   }
@@ -50,11 +46,14 @@ export async function superviseForeground(launch: ContainerLaunch, opts: Supervi
   }
   if (opts.detach) return 0;
 
-  const status = await waitForExit(launch.pid);
-  mark("exited");
-  if (relay) {
-    await relay.done;
-    relay.restore();
+  let status: number;
+  try {
+    status = await waitForExit(launch.pid);
+    // The pid is free for reuse now: no later signal may reach whatever takes it.
+    setForwardTarget(0);
+    mark("exited");
+  } finally {
+    await terminal.finish();
   }
   const code = exitCodeOf(status);
   const pid = launch.pid;
@@ -71,4 +70,53 @@ export async function superviseForeground(launch: ContainerLaunch, opts: Supervi
     teardown(launch.opts.store, launch.opts.id, launch.cgroup, launch.network);
   }
   return code;
+}
+
+/** The destination of the container's pty master, and the way to release it. */
+interface ConsoleHandling {
+  /** After the container has exited: drains the relay and restores the caller's terminal. */
+  finish(): Promise<void>;
+  /** On failure: stops everything at once. */
+  close(): void;
+}
+
+/**
+ * Checks the terminal options and arranges for the pty master the init stage
+ * sends: to the console socket (connected now, so that a wrong path fails
+ * before anything exists), or to a relay to the caller's terminal.
+ */
+async function prepareConsole(launch: ContainerLaunch, opts: SuperviseOptions): Promise<ConsoleHandling> {
+  const none: ConsoleHandling = { finish: async () => {}, close: () => {} };
+  if (launch.spec.process?.terminal !== true) {
+    if (opts.consoleSocket) {
+      throw new UserError("--console-socket: process.terminal is false, so there is no terminal to send (set it to true, or drop the option)");
+    }
+    return none;
+  }
+
+  const consoleModule = await import("../console/index.ts");
+  if (opts.consoleSocket) {
+    const socket: ConsoleSocket = consoleModule.ConsoleSocket.connect(opts.consoleSocket);
+    launch.opts.onConsole = (master) => socket.send(master);
+    return { finish: async () => socket.close(), close: () => socket.close() };
+  }
+  if (opts.detach) {
+    throw new UserError("process.terminal is true: ns run -d needs --console-socket to hand the terminal to (or set process.terminal to false)");
+  }
+
+  const caller = consoleModule.CallerTerminal.require("process.terminal is true", "pass --console-socket, or set process.terminal to false");
+  let relay: TerminalRelay | undefined;
+  launch.opts.onConsole = (master) => {
+    relay = new consoleModule.TerminalRelay(master, { terminal: caller });
+  };
+  return {
+    finish: async () => {
+      await relay?.finish();
+      caller.restore();
+    },
+    close: () => {
+      relay?.close();
+      caller.restore();
+    },
+  };
 }

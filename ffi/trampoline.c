@@ -310,6 +310,18 @@ static int exec_in_path(const char *file, char *const *argv, char *const *envp)
 	return saw_eacces ? EACCES : ENOENT;
 }
 
+/* A working directory reached through an inherited fd (/proc/self/fd/N)
+ * may lie outside the container's root; the kernel then returns a path
+ * that does not start with "/" (CVE-2024-21626). Returns 0 or an errno. */
+static int check_cwd(void)
+{
+	char buf[4096];
+	long r = sys(SYS_getcwd, (long)buf, sizeof(buf), 0, 0, 0);
+	if (r < 0)
+		return (int)-r;
+	return buf[0] == '/' ? 0 : ENOENT;
+}
+
 static int fail(struct ns_exec *x, int step, int err)
 {
 	x->failed_step = step;
@@ -343,12 +355,6 @@ int ns_exec(struct ns_exec *x)
 			return fail(x, STEP_SETRLIMIT, (int)-r);
 	}
 
-	if (x->seccomp && !x->no_new_privs) {
-		r = sys(SYS_seccomp, SECCOMP_SET_MODE_FILTER, (long)x->seccomp_flags, (long)x->seccomp, 0, 0);
-		if (r < 0)
-			return fail(x, STEP_SECCOMP, (int)-r);
-	}
-
 	if (x->setsid) {
 		r = sys(SYS_setsid, 0, 0, 0, 0, 0);
 		if (r < 0)
@@ -366,6 +372,17 @@ int ns_exec(struct ns_exec *x)
 			cwd_pending = 1;
 		else if (r < 0)
 			return fail(x, STEP_CHDIR, (int)-r);
+		else if ((r = check_cwd()) != 0)
+			return fail(x, STEP_GETCWD, (int)r);
+	}
+
+	/* Without no_new_privs, only a task holding CAP_SYS_ADMIN may install a
+	 * filter, so it goes in before the capabilities are dropped (and after
+	 * the cwd check, which a filter may forbid). */
+	if (x->seccomp && !x->no_new_privs) {
+		r = sys(SYS_seccomp, SECCOMP_SET_MODE_FILTER, (long)x->seccomp_flags, (long)x->seccomp, 0, 0);
+		if (r < 0)
+			return fail(x, STEP_SECCOMP, (int)-r);
 	}
 
 	if (x->apply_caps) {
@@ -399,17 +416,8 @@ int ns_exec(struct ns_exec *x)
 		r = sys(SYS_chdir, (long)cwd, 0, 0, 0, 0);
 		if (r < 0)
 			return fail(x, STEP_CHDIR, (int)-r);
-	}
-	/* A working directory reached through an inherited fd (/proc/self/fd/N)
-	 * may lie outside the container's root; the kernel then returns a path
-	 * that does not start with "/" (CVE-2024-21626). */
-	if (cwd) {
-		char buf[4096];
-		r = sys(SYS_getcwd, (long)buf, sizeof(buf), 0, 0, 0);
-		if (r < 0)
-			return fail(x, STEP_GETCWD, (int)-r);
-		if (buf[0] != '/')
-			return fail(x, STEP_GETCWD, ENOENT);
+		if ((r = check_cwd()) != 0)
+			return fail(x, STEP_GETCWD, (int)r);
 	}
 
 	if (x->apply_caps) {
@@ -695,6 +703,12 @@ long ns_spawn(struct ns_spawn *s)
 #endif
 		long pid = sys(SYS_clone, flags | SIGCHLD, 0, 0, 0, 0);
 		if (pid == 0) {
+			/* Until execve this child is a copy of ns. A process that
+			 * is not dumpable keeps its /proc/PID/exe closed to the
+			 * container, which could otherwise reopen the ns binary for
+			 * writing once nothing runs it (CVE-2019-5736). execve
+			 * makes the new program dumpable again. */
+			sys(SYS_prctl, PR_SET_DUMPABLE, 0, 0, 0, 0);
 			reset_signals();
 			child_stage(s);
 		}
@@ -705,6 +719,8 @@ long ns_spawn(struct ns_spawn *s)
 	if (pid != 0)
 		return pid;
 
+	/* As above; the child cloned below inherits it. */
+	sys(SYS_prctl, PR_SET_DUMPABLE, 0, 0, 0, 0);
 	reset_signals();
 	int sync = (int)s->sync_fd;
 	char go;

@@ -1,28 +1,55 @@
-// ns delete: remove a stopped (or created) container; --force kills a running one first.
+// ns delete: remove a stopped container; --force kills a created, running or
+// paused one first. runtime-spec runtime.md: deleting a container that is
+// not stopped is an error and leaves it as it is.
 import { UserError } from "../errors.ts";
 import { Container } from "../state/container.ts";
-import { StateStore } from "../state/store.ts";
+import { ContainerNotFoundError, StateStore } from "../state/store.ts";
 import type { ParsedArgs } from "./args.ts";
 import type { Globals } from "./commands.ts";
+
+/** How long delete --force waits for the `ns run` that owns a container to clean up after it. */
+const LAUNCHER_CLEANUP_MS = 5_000;
+const SIGKILL = 9;
 
 export default function del(args: ParsedArgs, globals: Globals): number {
   const id = args.positionals.id as string;
   const force = args.options.force === true;
   const store = new StateStore(globals.root);
   try {
+    // The creator holds the lock until the record exists, so this is checked before taking it.
+    if (Container.load(store, id).status() === "creating") {
+      throw new UserError(`cannot delete container "${id}": it is being created (wait for ns create to return)`);
+    }
     store.withLock(id, () => {
       const container = Container.load(store, id);
       const status = container.status();
-      if ((status === "running" || status === "paused") && !force) {
-        throw new UserError(`cannot delete container "${id}": it is ${status} (stop it first, or use --force)`);
+      if (status !== "stopped" && !force) {
+        throw new UserError(`cannot delete container "${id}": it is ${status}, not stopped (kill it first, or use --force)`);
       }
-      if (status === "paused") container.cgroup?.thaw();
+      if (status !== "stopped" && container.record.foreground && leaveToLauncher(store, container)) return;
       container.destroy();
     });
   } catch (e) {
-    // runc returns success for --force on a container that does not exist.
-    if (force && e instanceof UserError && e.message.endsWith("does not exist")) return 0;
+    // As with runc, --force succeeds for a container that does not exist, so
+    // that clients may call it to make sure a container is gone.
+    if (force && e instanceof ContainerNotFoundError) return 0;
     throw e;
   }
   return 0;
+}
+
+/**
+ * Kills a container whose foreground `ns run` is alive and waits for that
+ * launcher to remove it, so that the cleanup and the poststop hooks run once.
+ * Returns false when the launcher did not finish in time.
+ */
+function leaveToLauncher(store: StateStore, container: Container): boolean {
+  container.signal(SIGKILL, true);
+  container.signal(SIGKILL, false);
+  const deadline = Date.now() + LAUNCHER_CLEANUP_MS;
+  while (Date.now() < deadline) {
+    if (!store.exists(container.id)) return true;
+    Bun.sleepSync(10);
+  }
+  return false;
 }

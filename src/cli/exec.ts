@@ -3,9 +3,15 @@
 // capabilities, noNewPrivileges), changed by the options or replaced by a
 // --process file, as runc exec does.
 import { readFileSync } from "node:fs";
+import * as v from "valibot";
+import { ConfigError, fieldPath } from "../config/error.ts";
 import { parseJson } from "../config/json.ts";
-import { UserError } from "../errors.ts";
-import { close, exitCodeOf } from "../ffi/libc.ts";
+import type { Process, Spec } from "../config/schema.ts";
+import { processSchema } from "../config/schema/process.ts";
+import { issueMessage } from "../config/schema/types.ts";
+import { checkArgs, checkCapabilities, checkCwd, checkEnv, checkRlimits } from "../config/validate/process.ts";
+import { describeError, UserError } from "../errors.ts";
+import { close, exitCodeOf, tryKill, waitpid } from "../ffi/libc.ts";
 import { forwardSignals, setForwardTarget } from "../ffi/trampoline.ts";
 import { enterContainer, type EnterProcess } from "../launcher/enter.ts";
 import { forwardedSignalMask, writePidFile } from "../launcher/launch.ts";
@@ -13,8 +19,9 @@ import { waitForExit } from "../launcher/wait.ts";
 import { logContext } from "../log.ts";
 import { Container } from "../state/container.ts";
 import { StateStore } from "../state/store.ts";
-import { resolveUserSpec } from "../user.ts";
+import { homeOf, resolveUserSpec } from "../user.ts";
 import type { ProcessSpec } from "../init/config.ts";
+import type { CallerTerminal, ConsoleSocket, Pty, TerminalRelay } from "../console/index.ts";
 import type { ParsedArgs } from "./args.ts";
 import type { Globals } from "./commands.ts";
 
@@ -27,17 +34,39 @@ function mergeEnv(base: readonly string[], extra: readonly string[]): string[] {
   return [...env.values()];
 }
 
+/**
+ * Reads a --process file: the OCI process object, checked against the
+ * schema and the rules config.json's process must meet. Errors name the
+ * file and the field.
+ */
+function loadProcessFile(file: string): Process {
+  let json: unknown;
+  try {
+    json = parseJson(readFileSync(file, "utf8"));
+  } catch (e) {
+    throw new UserError(`--process ${file}: ${describeError(e)}`, 1, { cause: e });
+  }
+  const result = v.safeParse(processSchema, json, { abortEarly: true, message: issueMessage });
+  if (!result.success) {
+    const keys = (result.issues[0].path ?? []).map((item) => item.key as string | number);
+    throw new ConfigError(fieldPath(["process", ...keys]), result.issues[0].message, file);
+  }
+  const spec = { ociVersion: "1.2.0", process: result.output } as Spec;
+  try {
+    for (const check of [checkArgs, checkCwd, checkEnv, checkRlimits, checkCapabilities]) check(spec);
+  } catch (e) {
+    if (e instanceof ConfigError) throw e.inFile(file);
+    throw e;
+  }
+  return result.output;
+}
+
 function buildProcess(container: Container, args: ParsedArgs): EnterProcess & { terminal: boolean } {
   const o = args.options;
   const base = (container.record.config.process ?? {}) as Partial<ProcessSpec>;
   let p: Partial<ProcessSpec>;
   if (o.process) {
-    const file = o.process as string;
-    try {
-      p = parseJson(readFileSync(file, "utf8")) as Partial<ProcessSpec>;
-    } catch (e) {
-      throw new UserError(`--process ${file}: ${(e as Error).message}`);
-    }
+    p = loadProcessFile(o.process as string) as Partial<ProcessSpec>;
   } else {
     const command = (args.positionals.command as string[] | undefined) ?? [];
     if (command.length === 0) throw new UserError(`${args.positionals.id}: missing the command to run (ns exec ID CMD [ARGS...])`, 2);
@@ -57,14 +86,16 @@ function buildProcess(container: Container, args: ParsedArgs): EnterProcess & { 
   }
   if (o["additional-gids"]) additionalGids = (o["additional-gids"] as string[]).map(Number);
   let env = mergeEnv(p.env ?? base.env ?? [], (o.env as string[] | undefined) ?? []);
-  if (!env.some((e) => e.startsWith("HOME="))) env = [...env, `HOME=${home ?? "/"}`];
+  if (!env.some((e) => e.startsWith("HOME="))) env = [...env, `HOME=${home ?? homeOf(user.uid, root)}`];
   const caps = { ...(p.capabilities ?? base.capabilities ?? {}) };
+  // As runc exec --cap does: the capability joins the bounding, effective and
+  // permitted sets, and the ambient set only when the process has an
+  // inheritable set, because the kernel raises no ambient capability that is
+  // not also inheritable.
   for (const cap of (o.cap as string[] | undefined) ?? []) {
     const name = cap.toUpperCase().startsWith("CAP_") ? cap.toUpperCase() : `CAP_${cap.toUpperCase()}`;
-    for (const set of ["bounding", "effective", "permitted", "inheritable", "ambient"] as const) {
-      if (set === "ambient" || set === "inheritable") continue;
-      caps[set] = [...new Set([...(caps[set] ?? []), name])];
-    }
+    const sets = caps.inheritable ? (["bounding", "effective", "permitted", "ambient"] as const) : (["bounding", "effective", "permitted"] as const);
+    for (const set of sets) caps[set] = [...new Set([...(caps[set] ?? []), name])];
   }
   return {
     args: p.args,
@@ -90,40 +121,104 @@ export default async function exec(args: ParsedArgs, globals: Globals): Promise<
   const proc = buildProcess(container, args);
   const detach = args.options.detach === true;
   const consoleSocket = args.options["console-socket"] as string | undefined;
-
-  let relay: { done: Promise<void>; restore: () => void } | undefined;
-  let master = -1;
-  if (proc.terminal) {
-    if (detach && !consoleSocket) throw new UserError("--tty with --detach needs --console-socket to hand over the terminal");
-    const { openPty } = await import("../console/pty.ts");
-    // The container's /dev/ptmx leads to its own devpts instance.
-    const pty = openPty(`/proc/${container.record.pid}/root/dev/pts/ptmx`);
-    master = pty.master;
-    proc.stdio = [pty.peer, pty.peer, pty.peer];
-  }
+  const terminal = proc.terminal ? await prepareTerminal(container, proc, { detach, consoleSocket }) : undefined;
+  if (!terminal && consoleSocket) throw new UserError("--console-socket: the process has no terminal to send (add --tty)");
+  if (terminal) proc.stdio = [terminal.pty.peer, terminal.pty.peer, terminal.pty.peer];
 
   let pid: number;
   try {
     pid = enterContainer(container, proc);
+  } catch (e) {
+    terminal?.close();
+    throw e;
   } finally {
-    if (proc.stdio) close(proc.stdio[0]);
+    if (terminal) close(terminal.pty.peer);
+  }
+
+  if (terminal?.socket) {
+    try {
+      terminal.socket.send(terminal.pty.master);
+    } catch (e) {
+      // With the receiver gone, the terminal is lost: stop the process
+      // rather than leave it running without one.
+      tryKill(pid, SIGKILL);
+      waitpid(pid);
+      throw e;
+    }
   }
   if (args.options["pid-file"]) writePidFile(args.options["pid-file"] as string, pid);
-
-  if (master >= 0) {
-    const consoleModule = await import("../console/index.ts");
-    if (consoleSocket) consoleModule.sendToConsoleSocket(consoleSocket, master);
-    else relay = consoleModule.relayTerminal(master, undefined);
-  }
   if (detach) return 0;
 
+  // Signals are forwarded before the caller's terminal goes raw, so that a
+  // SIGTERM to ns from now on cannot leave it raw.
   forwardSignals(pid, forwardedSignalMask(proc.terminal));
-  const statusCode = await waitForExit(pid);
-  setForwardTarget(0);
-  if (relay) {
-    await relay.done;
-    relay.restore();
+  const relay = terminal?.startRelay();
+  let statusCode: number;
+  try {
+    statusCode = await waitForExit(pid);
+  } finally {
+    setForwardTarget(0);
+    await relay?.finish();
+    terminal?.caller?.restore();
   }
   return exitCodeOf(statusCode);
 }
 
+const SIGKILL = 9;
+
+/** The process's pty, and where its master goes: a console socket or the caller's terminal. */
+interface ExecTerminal {
+  pty: Pty;
+  socket?: ConsoleSocket | undefined;
+  caller?: CallerTerminal | undefined;
+  /** Starts relaying the master to the caller's terminal, unless it goes to a console socket. */
+  startRelay(): TerminalRelay | undefined;
+  /** On failure: lets go of everything. */
+  close(): void;
+}
+
+/**
+ * Checks the terminal options, connects the console socket or finds the
+ * caller's terminal, and allocates the pty in the container's own devpts
+ * instance, owned by the process's user.
+ */
+async function prepareTerminal(container: Container, proc: { user: { uid: number } }, opts: { detach: boolean; consoleSocket?: string | undefined }): Promise<ExecTerminal> {
+  if (opts.detach && !opts.consoleSocket) throw new UserError("--tty with --detach needs --console-socket to hand the terminal to");
+  const consoleModule = await import("../console/index.ts");
+  const socket = opts.consoleSocket ? consoleModule.ConsoleSocket.connect(opts.consoleSocket) : undefined;
+  let caller: CallerTerminal | undefined;
+  try {
+    if (!socket) caller = consoleModule.CallerTerminal.require("--tty is set", "pass --console-socket, or drop --tty");
+    const pid = container.record.pid;
+    // The container's /dev/pts/ptmx leads to its own devpts instance.
+    const ptmx = `/proc/${pid}/root/dev/pts/ptmx`;
+    let pty: Pty;
+    try {
+      pty = consoleModule.openPty(ptmx);
+    } catch (e) {
+      throw new UserError(`--tty: cannot allocate a pty in container "${container.id}", which needs devpts mounted on /dev/pts: ${(e as Error).message}`, 1, { cause: e });
+    }
+    try {
+      consoleModule.chownPeerFromHost(pty.peer, pid, proc.user.uid);
+    } catch (e) {
+      close(pty.master);
+      close(pty.peer);
+      throw e;
+    }
+    return {
+      pty,
+      socket,
+      caller,
+      startRelay: () => (caller ? new consoleModule.TerminalRelay(pty.master, { terminal: caller }) : undefined),
+      close: () => {
+        close(pty.master);
+        socket?.close();
+        caller?.restore();
+      },
+    };
+  } catch (e) {
+    socket?.close();
+    caller?.restore();
+    throw e;
+  }
+}

@@ -1,5 +1,6 @@
 // ns features: the OCI features document (runtime-spec features.md).
 import { capabilityNames } from "../capabilities.ts";
+import { NETWORK_ANNOTATION } from "../network/options.ts";
 import { OCI_VERSION } from "./main.ts";
 
 export default function features(): number {
@@ -32,7 +33,7 @@ export default function features(): number {
       intelRdt: { enabled: false },
       mountExtensions: { idmap: { enabled: false } },
     },
-    annotations: { "io.github.ns.network": "see docs/networking.md" },
+    annotations: { [NETWORK_ANNOTATION]: "the container's network, in the syntax of --network (docs/networking.md)" },
   };
   process.stdout.write(JSON.stringify(doc, null, 2) + "\n");
   return 0;

@@ -6,15 +6,23 @@ import { StateStore } from "../state/store.ts";
 import type { ParsedArgs } from "./args.ts";
 import type { Globals } from "./commands.ts";
 
+const SIGKILL = 9;
+
 export default function kill(args: ParsedArgs, globals: Globals): number {
   const id = args.positionals.id as string;
   const signal = parseSignal((args.positionals.signal as string | undefined) ?? "SIGTERM");
+  const all = args.options.all === true;
   const store = new StateStore(globals.root);
   store.withLock(id, () => {
     const container = Container.load(store, id);
     const status = container.status();
-    if (status === "stopped") throw new UserError(`cannot kill container "${id}": it is not running`);
-    container.signal(signal, args.options.all === true);
+    // runtime-spec runtime.md: kill is valid only for a created or running container.
+    if (status !== "created" && status !== "running" && status !== "paused") {
+      throw new UserError(`cannot kill container "${id}": it is ${status}, not created or running`);
+    }
+    if (!container.signal(signal, all)) throw new UserError(`cannot kill container "${id}": its process has exited`);
+    // A frozen process acts on SIGKILL only once thawed.
+    if (status === "paused" && signal === SIGKILL) container.cgroup?.thaw();
   });
   return 0;
 }

@@ -4,7 +4,25 @@
 // Its stdio belongs to the container, so everything it has to say goes to the
 // launcher over the sync pipe.
 import { existsSync, writeFileSync } from "node:fs";
-import { closeRangeCloexec, close, dup3, fchown, open, O_CLOEXEC, O_PATH, O_WRONLY, setdomainname, sethostname, unshare, writeAll } from "../ffi/libc.ts";
+import {
+  chdir,
+  chroot,
+  close,
+  closeRangeCloexec,
+  dup3,
+  fchown,
+  open,
+  openat,
+  O_CLOEXEC,
+  O_DIRECTORY,
+  O_PATH,
+  O_WRONLY,
+  setCloexec,
+  setdomainname,
+  sethostname,
+  unshare,
+  writeAll,
+} from "../ffi/libc.ts";
 import { ExecError, execProcess, loadTrampoline } from "../ffi/trampoline.ts";
 import { runHooks } from "../hooks.ts";
 import { describeError } from "../errors.ts";
@@ -20,6 +38,8 @@ import type { InitConfig } from "./config.ts";
 import { buildExecSpec, lookPath } from "./finalize.ts";
 
 let currentStep = "config";
+/** The exec fifo, open for writing from ns start until execve closes it; -1 before. */
+let startFd = -1;
 const started = performance.now();
 
 /** Runs the init stage; never returns. */
@@ -44,6 +64,14 @@ export async function init(): Promise<never> {
       // After `ns create` returned, nobody listens: the container's stderr is the place left.
       process.stderr.write(`ns: ${message}\n`);
     }
+    // ns start reads the exec fifo until it closes: text there is why the process did not start.
+    if (startFd >= 0) {
+      try {
+        writeAll(startFd, Buffer.from(message));
+      } catch {
+        // ns start is gone.
+      }
+    }
     process.exit(exitCode ?? 1);
   }
   throw new Error("unreachable: the init stage ends in execve or exit");
@@ -61,6 +89,9 @@ async function runInit(sync: SyncPipe, config: InitConfig): Promise<never> {
   // Nothing Bun opened may reach the container; the sync fd and the exec fifo
   // are close-on-exec as well, so execve ends the launcher's view of us.
   closeRangeCloexec(3 + config.preserveFds);
+  // Bun marks the fds it inherits from 4 up close-on-exec when it starts
+  // (Bun 1.4.4): the preserved ones must survive execve.
+  for (let fd = 3; fd < 3 + config.preserveFds; fd++) setCloexec(fd, false);
   loadTrampoline();
 
   step("cgroupns", sync, debug);
@@ -76,13 +107,22 @@ async function runInit(sync: SyncPipe, config: InitConfig): Promise<never> {
 
   // The fifo lives in the host's state directory, out of reach after pivot_root.
   const fifo = config.execFifo ? open(config.execFifo, O_PATH | O_CLOEXEC) : -1;
+  // The fifo is reopened through /proc/self/fd, which a chroot without a
+  // mount namespace leaves behind, so a handle on that directory is kept
+  // until then.
+  const procFds = fifo >= 0 ? open("/proc/self/fd", O_PATH | O_DIRECTORY | O_CLOEXEC) : -1;
 
   if (config.mountNamespace) {
     setupMounts(sync, config);
   } else {
-    // Without a mount namespace every mount would change the host's: the
-    // process runs in the host's root, as runc does.
+    // Without a mount namespace every mount would change the host's, so
+    // nothing is mounted, and chroot confines the process to the rootfs, as
+    // runc does.
     runRuntimeHooks(sync, config);
+    if (!config.hostRoot) {
+      chroot(config.rootfs);
+      chdir("/");
+    }
   }
   if (config.terminal) {
     step("console", sync, debug);
@@ -117,7 +157,7 @@ async function runInit(sync: SyncPipe, config: InitConfig): Promise<never> {
   sync.send({ type: "created" });
 
   step("start", sync, debug);
-  if (fifo >= 0) waitForStart(fifo);
+  if (fifo >= 0) waitForStart(procFds, fifo);
   else sync.expect("start");
 
   step("startContainer hooks", sync, debug);
@@ -185,19 +225,27 @@ function bindHostRoot(rootfs: string): void {
  * blocks. The fifo is reached through /proc/self/fd because its path is on
  * the host, outside the container's root.
  */
-function waitForStart(fifo: number): void {
-  const fd = open(`/proc/self/fd/${fifo}`, O_WRONLY | O_CLOEXEC);
+function waitForStart(procFds: number, fifo: number): void {
+  const fd = openat(procFds, String(fifo), O_WRONLY | O_CLOEXEC);
   writeAll(fd, Buffer.from("0"));
-  close(fd);
   close(fifo);
+  // A directory fd left open would let process.cwd "/proc/self/fd/N" lead out of the root.
+  close(procFds);
+  // Kept open close-on-exec: execve closes it, which is how ns start learns that the process runs.
+  startFd = fd;
 }
 
-/** Allocates the container's pty in its devpts, binds it on /dev/console and makes it stdio. */
+/**
+ * Allocates the container's pty in its devpts, binds it on /dev/console and
+ * makes it stdio. The peer goes to the process's user so that a non-root
+ * process can use its own terminal; its group stays the one devpts gave it
+ * (the gid= mount option, tty by convention).
+ */
 function setupConsole(sync: SyncPipe, config: InitConfig): void {
   const pty = openPty("/dev/ptmx");
   const size = config.process.consoleSize;
   if (size) setWindowSize(pty.master, size.height, size.width);
-  fchown(pty.peer, config.process.user.uid, config.process.user.gid);
+  fchown(pty.peer, config.process.user.uid, -1);
   if (existsSync("/dev")) {
     ensureFile("/dev/console");
     mount(pty.path, "/dev/console", "bind", MS_BIND);

@@ -9,10 +9,11 @@ import { readFileSync, statSync } from "node:fs";
 import { capabilitySets } from "../init/finalize.ts";
 import { log } from "../log.ts";
 import { UserError } from "../errors.ts";
-import { AF_UNIX, close, O_CLOEXEC, O_RDONLY, open, SOCK_CLOEXEC, SOCK_STREAM, socketpair, tryKill, waitpid } from "../ffi/libc.ts";
+import { AF_UNIX, close, errnoName, errnoText, O_CLOEXEC, O_RDONLY, open, SOCK_CLOEXEC, SOCK_STREAM, socketpair, tryKill, waitpid } from "../ffi/libc.ts";
 import { spawnChild, type ExecSpec } from "../ffi/trampoline.ts";
 import { JOIN_ORDER, namespaceList } from "../namespaces.ts";
 import { rlimitTriples, type RlimitSpec } from "../rlimits.ts";
+import { seccompFilter, type SeccompConfig } from "../seccomp/index.ts";
 import { SyncPipe } from "../sync.ts";
 import type { Container } from "../state/container.ts";
 
@@ -35,6 +36,8 @@ export interface EnterProcess {
   terminal: boolean;
   preserveFds: number;
 }
+
+const ENOENT = 2;
 
 function sameNamespace(pid: number, file: string): boolean {
   try {
@@ -67,13 +70,22 @@ function setgroupsAllowed(pid: number): boolean {
   }
 }
 
+function describeErrno(errno: number | undefined): string {
+  return errno === undefined ? "unknown error" : `${errnoName(errno)} (${errnoText(errno)})`;
+}
+
 function execStepError(step: string, errno: number | undefined, file: string, cwd: string): UserError {
   if (step === "execve") {
-    if (errno === 2) return new UserError(`exec "${file}": executable file not found in $PATH`, 127);
-    return new UserError(`exec "${file}": ${errno === 13 ? "permission denied" : `errno ${errno}`}`, 126);
+    if (errno === ENOENT) return new UserError(`exec "${file}": executable file not found in $PATH`, 127);
+    return new UserError(`exec "${file}": ${describeErrno(errno)}`, 126);
   }
-  if (step === "chdir" || step === "getcwd") return new UserError(`process.cwd "${cwd}": cannot enter it (errno ${errno})`);
-  return new UserError(`${step} failed in the container (errno ${errno})`);
+  if (step === "getcwd") {
+    // ns_exec rejects a working directory that getcwd reports outside the
+    // container's root, such as one reached through an inherited fd.
+    return new UserError(`process.cwd "${cwd}": not reachable from the container's root (getcwd: ${describeErrno(errno)})`);
+  }
+  if (step === "chdir") return new UserError(`process.cwd "${cwd}": chdir: ${describeErrno(errno)}`);
+  return new UserError(`${step} failed in the container: ${describeErrno(errno)}`);
 }
 
 /**
@@ -83,7 +95,17 @@ function execStepError(step: string, errno: number | undefined, file: string, cw
  */
 export function enterContainer(container: Container, p: EnterProcess): number {
   const initPid = container.record.pid;
+  // The process runs under the container's seccomp filter, as with runc exec.
+  const seccompConfig = (container.record.config.linux as { seccomp?: SeccompConfig } | undefined)?.seccomp;
+  const seccomp = seccompConfig ? seccompFilter(seccompConfig, (message) => log("info", message)) : undefined;
   const joinFds = openContainerNamespaces(initPid);
+  // The fds belong to the container only if its process still has the
+  // recorded start time now that they are open, because a pid cannot be
+  // reused while its process exists.
+  if (!container.alive()) {
+    for (const fd of joinFds) close(fd);
+    throw new UserError(`cannot enter container "${container.id}": its process ${initPid} has exited`);
+  }
   const [parentEnd, childEnd] = socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC);
   const sync = new SyncPipe(parentEnd);
   const exec: ExecSpec = {
@@ -97,6 +119,7 @@ export function enterContainer(container: Container, p: EnterProcess): number {
     args: p.args,
     env: p.env,
     setsid: p.terminal,
+    seccomp,
   };
 
   let first = 0;
@@ -120,7 +143,7 @@ export function enterContainer(container: Container, p: EnterProcess): number {
     const reported = sync.receive();
     if (reported?.message.type !== "pid") {
       const m = reported?.message as { step?: string; errno?: number } | undefined;
-      throw new UserError(`join the namespaces of container "${container.id}": ${m?.step ?? "setns"} failed (errno ${m?.errno ?? "unknown"})`);
+      throw new UserError(`join the namespaces of container "${container.id}": ${m?.step ?? "setns"}: ${describeErrno(m?.errno)}`);
     }
     waitpid(first);
     first = 0;

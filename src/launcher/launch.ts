@@ -6,7 +6,7 @@ import { resolve } from "node:path";
 import { cgroupFor, defaultDeviceRules, type Cgroup } from "../cgroups/index.ts";
 import type { Spec } from "../config/schema.ts";
 import { UserError } from "../errors.ts";
-import { chmod, close, exitCodeOf, mkfifo, SOCK_CLOEXEC, SOCK_STREAM, AF_UNIX, socketpair, tryKill, waitpid } from "../ffi/libc.ts";
+import { chown, close, exitCodeOf, mkfifo, SOCK_CLOEXEC, SOCK_STREAM, AF_UNIX, socketpair, tryKill, waitpid } from "../ffi/libc.ts";
 import { forwardSignals, spawnChild, type SpawnSpec } from "../ffi/trampoline.ts";
 import { runHooks } from "../hooks.ts";
 import type { InitConfig } from "../init/config.ts";
@@ -19,7 +19,7 @@ import { ociState } from "../state/oci.ts";
 import { SyncPipe } from "../sync.ts";
 import { encodeSeccomp } from "../seccomp/index.ts";
 import { openSealedExecutable } from "./exe.ts";
-import { checkRootMapped, writeIdMaps } from "./idmap.ts";
+import { checkRootMapped, hostIdOf, writeIdMaps } from "./idmap.ts";
 import { closeJoined, openJoinedNamespaces, type JoinedNamespace } from "./join.ts";
 
 export interface LaunchOptions {
@@ -175,9 +175,11 @@ export class ContainerLaunch {
     this.exeFd = openSealedExecutable(this.opts.store.root);
     if (this.opts.mode === "create") {
       this.execFifo = `${this.stateDir}/exec.fifo`;
-      mkfifo(this.execFifo, 0o622);
-      // mkfifo applies the umask; the init stage may run as a mapped uid that only "others" covers.
-      chmod(this.execFifo, 0o622);
+      mkfifo(this.execFifo, 0o600);
+      // The init stage opens it for writing as the container's root, which a user namespace maps to another host uid.
+      if (this.flags & CLONE_NEWUSER) {
+        chown(this.execFifo, hostIdOf(this.spec.linux?.uidMappings, 0), hostIdOf(this.spec.linux?.gidMappings, 0));
+      }
     }
     mark("executable");
   }
@@ -351,7 +353,7 @@ export class ContainerLaunch {
           this.relayLog(message);
           break;
         case "hooks":
-          runHooks("prestart", this.spec.hooks?.prestart, this.hookState("creating"));
+          runHooks("prestart", this.spec.hooks?.prestart, this.hookState("created"));
           runHooks("createRuntime", this.spec.hooks?.createRuntime, this.hookState("creating"));
           this.sync!.send({ type: "hooksDone" });
           break;

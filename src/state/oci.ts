@@ -1,9 +1,10 @@
 // The OCI state document (runtime-spec runtime.md "State") and the status
-// derived from what ns recorded and what /proc says now.
+// derived from what ns recorded and what /proc shows now.
 import { existsSync } from "node:fs";
 import { isSameProcess } from "../proc.ts";
 import type { ContainerRecord } from "./store.ts";
 
+/** The OCI statuses, and "paused", which runc and its clients use too. */
 export type Status = "creating" | "created" | "running" | "stopped" | "paused";
 
 export const OCI_STATE_VERSION = "1.2.0";
@@ -26,12 +27,14 @@ export function ociState(s: {
 }
 
 /**
- * The container's status now: "stopped" once its process is gone (or the
- * pid belongs to another process), "created" until the exec fifo is read,
- * "paused" when its cgroup is frozen.
+ * Derives the container's status now. It is "creating" until the creator
+ * writes the record, and "created" until the exec fifo is read. It is
+ * "stopped" once the process is gone, once the pid belongs to another
+ * process, or when the creator died. A frozen cgroup makes it "paused".
  */
 export function statusOf(record: ContainerRecord, stateDir: string, frozen: () => boolean = () => false): Status {
-  if (record.pid <= 0) return "creating";
+  if (record.incomplete === "stale") return "stopped";
+  if (record.incomplete === "creating" || record.pid <= 0) return "creating";
   if (!isSameProcess(record.pid, record.startTime)) return "stopped";
   if (!record.started && existsSync(`${stateDir}/exec.fifo`)) return "created";
   return frozen() ? "paused" : "running";

@@ -1,13 +1,16 @@
 // Container state on disk: one directory per container under the state root
 // (default /run/ns), holding state.json (written atomically by rename) and,
 // until `ns start`, the exec fifo. A flock on the directory serializes the
-// commands that change one container.
+// commands that change one container. The process that creates a container
+// holds that lock from claim() until it writes the first state.json, so a
+// directory without state.json is either being created (locked) or was left
+// by a creator that died (unlocked, "stale").
 import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
-import { close, flock, LOCK_EX, O_CLOEXEC, O_DIRECTORY, O_RDONLY, open, SyscallError } from "../ffi/libc.ts";
+import { close, flock, LOCK_EX, LOCK_NB, O_CLOEXEC, O_DIRECTORY, O_RDONLY, open, SyscallError } from "../ffi/libc.ts";
 import { UserError } from "../errors.ts";
 import { parseJson, stringifyJson } from "../config/json.ts";
 
-/** What ns records of a container; the OCI state is derived from it. */
+/** The record ns keeps of a container, from which the OCI state is derived. */
 export interface ContainerRecord {
   ociVersion: string;
   id: string;
@@ -31,25 +34,56 @@ export interface ContainerRecord {
   started: boolean;
   /** A launcher in the foreground owns the container (ns run without -d). */
   foreground: boolean;
+  /**
+   * Set only on records that load() makes up for a directory without
+   * state.json: "creating" while its creator holds the lock, "stale" after
+   * the creator died without finishing or cleaning up.
+   */
+  incomplete?: "creating" | "stale" | undefined;
+}
+
+/** The container id names no state directory. */
+export class ContainerNotFoundError extends UserError {
+  override name = "ContainerNotFoundError";
+  constructor(readonly id: string) {
+    super(`container "${id}" does not exist`);
+  }
+}
+
+/** The container id is taken by an existing state directory. */
+export class ContainerExistsError extends UserError {
+  override name = "ContainerExistsError";
+  constructor(readonly id: string) {
+    super(`container "${id}" already exists (delete it first, or choose another id)`);
+  }
 }
 
 const ID_PATTERN = /^[\w+.-]+$/;
+const MAX_ID_LENGTH = 1024;
 
 /** Rejects ids that could name a path outside the state root. */
 export function checkId(id: string): void {
-  if (!ID_PATTERN.test(id) || id === "." || id === ".." || id.length > 1024) {
-    throw new UserError(`invalid container id "${id}": use letters, digits, "_", "+", "-" and "." only`);
+  if (id === "" || !ID_PATTERN.test(id) || id === "." || id === ".." || id.length > MAX_ID_LENGTH) {
+    throw new UserError(`invalid container id "${id}": use letters, digits, "_", "+", "-" and "." only (not "." or "..")`, 2);
   }
 }
 
 export class StateStore {
+  /** Lock fds held by this process from claim() until the first write() or remove(). */
+  private readonly claims = new Map<string, number>();
+  /** Ids whose lock withLock() holds right now. */
+  private readonly held = new Set<string>();
+
   constructor(readonly root: string) {}
 
   dir(id: string): string {
     return `${this.root}/${id}`;
   }
 
-  /** Creates the container's directory; an existing one means the id is taken. */
+  /**
+   * Creates the container's directory and locks it until the first record
+   * is written; an existing directory means the id is taken.
+   */
   claim(id: string): string {
     checkId(id);
     mkdirSync(this.root, { recursive: true, mode: 0o711 });
@@ -57,33 +91,88 @@ export class StateStore {
     try {
       mkdirSync(dir, { mode: 0o711 });
     } catch (e) {
-      if ((e as { code?: string }).code === "EEXIST") throw new UserError(`container "${id}" already exists`);
+      if ((e as { code?: string }).code === "EEXIST") throw new ContainerExistsError(id);
       throw e;
     }
+    const fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    flock(fd, LOCK_EX, dir);
+    this.claims.set(id, fd);
     return dir;
   }
 
+  /** Replaces state.json atomically: readers see the old record or the new one, never a part. */
   write(record: ContainerRecord): void {
+    const { incomplete: _incomplete, ...stored } = record;
     const dir = this.dir(record.id);
     const tmp = `${dir}/.state.json.${process.pid}`;
-    writeFileSync(tmp, stringifyJson(record, ""));
+    writeFileSync(tmp, stringifyJson(stored, ""), { mode: 0o600 });
     renameSync(tmp, `${dir}/state.json`);
+    this.release(record.id);
   }
 
-  /** Reads a container's record; throws "does not exist" for an unknown id. */
+  /** Reads a container's record; throws ContainerNotFoundError when there is none. */
   read(id: string): ContainerRecord {
     checkId(id);
+    const file = `${this.dir(id)}/state.json`;
     let text: string;
     try {
-      text = readFileSync(`${this.dir(id)}/state.json`, "utf8");
+      text = readFileSync(file, "utf8");
     } catch (e) {
-      if ((e as { code?: string }).code === "ENOENT") throw new UserError(`container "${id}" does not exist`);
+      if ((e as { code?: string }).code === "ENOENT") throw new ContainerNotFoundError(id);
       throw e;
     }
-    return parseJson(text) as ContainerRecord;
+    let record: unknown;
+    try {
+      record = parseJson(text);
+    } catch (e) {
+      throw new UserError(`state of container "${id}": ${file} is not valid JSON (${(e as Error).message}); "ns delete --force ${id}" removes it`);
+    }
+    const r = record as Partial<ContainerRecord> | null;
+    if (typeof r !== "object" || r === null || r.id !== id || typeof r.pid !== "number" || typeof r.startTime !== "string") {
+      throw new UserError(`state of container "${id}": ${file} is not a state file of ns; "ns delete --force ${id}" removes it`);
+    }
+    return record as ContainerRecord;
   }
 
-  /** Ids of every container with a state directory. */
+  /**
+   * Reads a container's record like read(). For a directory without
+   * state.json it returns a placeholder whose `incomplete` is "creating"
+   * while the creator holds the lock, and "stale" otherwise.
+   */
+  load(id: string): ContainerRecord {
+    try {
+      return this.read(id);
+    } catch (e) {
+      if (!(e instanceof ContainerNotFoundError) || !this.exists(id)) throw e;
+    }
+    return {
+      ociVersion: "",
+      id,
+      pid: 0,
+      startTime: "",
+      bundle: "",
+      rootfs: "",
+      created: "",
+      config: {},
+      started: false,
+      foreground: false,
+      incomplete: this.isLocked(id) ? "creating" : "stale",
+    };
+  }
+
+  /** Returns whether a state directory exists for id. */
+  exists(id: string): boolean {
+    checkId(id);
+    try {
+      close(open(this.dir(id), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+      return true;
+    } catch (e) {
+      if (e instanceof SyscallError && e.code === "ENOENT") return false;
+      throw e;
+    }
+  }
+
+  /** Ids of every container with a state directory, sorted. */
   ids(): string[] {
     try {
       return readdirSync(this.root, { withFileTypes: true })
@@ -95,25 +184,66 @@ export class StateStore {
     }
   }
 
+  /**
+   * Removes the container's directory. It is first renamed to a name that
+   * no id can have, so other commands see the whole directory or none of
+   * it, never one whose state.json is already gone.
+   */
   remove(id: string): void {
-    rmSync(this.dir(id), { recursive: true, force: true });
+    checkId(id);
+    const doomed = `${this.root}/.removing:${id}:${process.pid}`;
+    try {
+      renameSync(this.dir(id), doomed);
+      rmSync(doomed, { recursive: true, force: true });
+    } catch (e) {
+      if ((e as { code?: string }).code !== "ENOENT") throw e;
+    } finally {
+      this.release(id);
+    }
   }
 
-  /** Runs fn holding the container's lock. */
+  /** Runs fn holding the container's lock; throws ContainerNotFoundError for an unknown id. */
   withLock<T>(id: string, fn: () => T): T {
     checkId(id);
+    // flock locks belong to the open file, so a second open in this process would wait for itself.
+    if (this.claims.has(id) || this.held.has(id)) return fn();
     let fd: number;
     try {
       fd = open(this.dir(id), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     } catch (e) {
-      if (e instanceof SyscallError && e.code === "ENOENT") throw new UserError(`container "${id}" does not exist`);
+      if (e instanceof SyscallError && e.code === "ENOENT") throw new ContainerNotFoundError(id);
       throw e;
     }
     try {
       flock(fd, LOCK_EX, this.dir(id));
+      this.held.add(id);
       return fn();
+    } finally {
+      this.held.delete(id);
+      close(fd);
+    }
+  }
+
+  /** Returns whether another process holds the container's lock right now. */
+  private isLocked(id: string): boolean {
+    if (this.claims.has(id) || this.held.has(id)) return false;
+    let fd: number;
+    try {
+      fd = open(this.dir(id), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    } catch {
+      return false;
+    }
+    try {
+      return !flock(fd, LOCK_EX | LOCK_NB, this.dir(id));
     } finally {
       close(fd);
     }
+  }
+
+  private release(id: string): void {
+    const fd = this.claims.get(id);
+    if (fd === undefined) return;
+    this.claims.delete(id);
+    close(fd);
   }
 }

@@ -2,8 +2,8 @@
 import { resolve } from "node:path";
 import { loadSpec } from "../config/load.ts";
 import { requireProcess, validateSpec } from "../config/validate.ts";
-import { UserError } from "../errors.ts";
 import { ContainerLaunch } from "../launcher/launch.ts";
+import { prepareConsole, type ConsoleHandling } from "../launcher/supervise.ts";
 import { log, logContext } from "../log.ts";
 import { StateStore } from "../state/store.ts";
 import type { ParsedArgs } from "./args.ts";
@@ -17,10 +17,6 @@ export default async function create(args: ParsedArgs, globals: Globals): Promis
   requireProcess(spec, file);
   for (const warning of validateSpec(spec, file)) log("warn", warning);
   logContext({ id });
-  const consoleSocket = o["console-socket"] as string | undefined;
-  if (spec.process?.terminal && !consoleSocket) {
-    throw new UserError("process.terminal is set: create needs --console-socket to hand over the terminal");
-  }
   const launch = new ContainerLaunch({
     id,
     bundle,
@@ -34,11 +30,19 @@ export default async function create(args: ParsedArgs, globals: Globals): Promis
     networkOptions: (o.network as string[] | undefined) ?? [],
     debug: globals.debug,
   });
-  if (spec.process?.terminal && consoleSocket) {
-    const { sendToConsoleSocket } = await import("../console/index.ts");
-    launch.opts.onConsole = (master) => sendToConsoleSocket(consoleSocket, master);
+  let terminal: ConsoleHandling;
+  try {
+    // Connects a console socket now, so that a wrong path fails before anything runs.
+    terminal = await prepareConsole(launch, { detach: true, consoleSocket: o["console-socket"] as string | undefined });
+  } catch (e) {
+    launch.destroy();
+    throw e;
   }
-  launch.launch();
+  try {
+    launch.launch();
+  } finally {
+    terminal.close();
+  }
   launch.sync?.close();
   return 0;
 }

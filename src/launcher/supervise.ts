@@ -73,7 +73,7 @@ export async function superviseForeground(launch: ContainerLaunch, opts: Supervi
 }
 
 /** The destination of the container's pty master, and the way to release it. */
-interface ConsoleHandling {
+export interface ConsoleHandling {
   /** After the container has exited: drains the relay and restores the caller's terminal. */
   finish(): Promise<void>;
   /** On failure: stops everything at once. */
@@ -85,7 +85,7 @@ interface ConsoleHandling {
  * sends: to the console socket (connected now, so that a wrong path fails
  * before anything exists), or to a relay to the caller's terminal.
  */
-async function prepareConsole(launch: ContainerLaunch, opts: SuperviseOptions): Promise<ConsoleHandling> {
+export async function prepareConsole(launch: ContainerLaunch, opts: { detach: boolean; consoleSocket?: string | undefined }): Promise<ConsoleHandling> {
   const none: ConsoleHandling = { finish: async () => {}, close: () => {} };
   if (launch.spec.process?.terminal !== true) {
     if (opts.consoleSocket) {
@@ -101,7 +101,7 @@ async function prepareConsole(launch: ContainerLaunch, opts: SuperviseOptions): 
     return { finish: async () => socket.close(), close: () => socket.close() };
   }
   if (opts.detach) {
-    throw new UserError("process.terminal is true: ns run -d needs --console-socket to hand the terminal to (or set process.terminal to false)");
+    throw new UserError("process.terminal is true: a detached container (ns create, ns run -d) needs --console-socket to hand the terminal to (or set process.terminal to false)");
   }
 
   const caller = consoleModule.CallerTerminal.require("process.terminal is true", "pass --console-socket, or set process.terminal to false");

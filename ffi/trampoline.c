@@ -461,6 +461,11 @@ int ns_exec(struct ns_exec *x)
 			return fail(x, STEP_PDEATHSIG, (int)-r);
 	}
 
+	/* The init stage is a Bun process that ignores SIGPIPE and SIGXFSZ, and
+	 * execve keeps ignored signals ignored. Reset as late as possible: until
+	 * here the engine's own handlers may still be needed. */
+	reset_signals();
+
 	if (x->seccomp && x->no_new_privs) {
 		r = sys(SYS_seccomp, SECCOMP_SET_MODE_FILTER, (long)x->seccomp_flags, (long)x->seccomp, 0, 0);
 		if (r < 0)

@@ -34,10 +34,18 @@ export function hostSpec(args: readonly string[], env: Record<string, string | u
       { destination: "/dev/shm", type: "tmpfs", source: "shm", options: ["nosuid", "noexec", "nodev", "mode=1777", "size=65536k"] },
       { destination: "/dev/mqueue", type: "mqueue", source: "mqueue", options: ["nosuid", "noexec", "nodev"] },
       { destination: "/tmp", type: "tmpfs", source: "tmpfs", options: ["nosuid", "nodev", "mode=1777"] },
+      // A caller working under /tmp keeps its directory, read-only like the rest of the host.
+      ...(cwd === "/tmp" || cwd.startsWith("/tmp/") ? [{ destination: cwd, type: "bind", source: cwd, options: ["rbind", "ro", "nosuid", "nodev"] }] : []),
     ],
     linux: {
       namespaces: [{ type: "mount" }, { type: "pid" }, { type: "uts" }, { type: "ipc" }],
-      maskedPaths: ["/proc/kcore", "/proc/keys", "/proc/timer_list", "/proc/sched_debug", "/sys/firmware"],
+      // The host's network namespace is shared: /proc/sys must stay read-only,
+      // or root in the sandbox could change the host's sysctls.
+      maskedPaths: [
+        "/proc/acpi", "/proc/asound", "/proc/kcore", "/proc/keys", "/proc/latency_stats", "/proc/timer_list",
+        "/proc/timer_stats", "/proc/sched_debug", "/proc/scsi", "/sys/firmware", "/sys/devices/virtual/powercap",
+      ],
+      readonlyPaths: ["/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"],
     },
   };
   return spec as unknown as Spec;

@@ -64,6 +64,8 @@ export interface InitConfig {
   setgroups: boolean;
   /** The init stage unshares the cgroup namespace once it sits in its cgroup. */
   newCgroupNamespace: boolean;
+  /** Unshare the ipc namespace here, as root of the user namespace (so /dev/mqueue is the container's). */
+  unshareIpc: boolean;
   newUtsNamespace: boolean;
   cgroupPath?: string | undefined;
   /** Network state from the launcher, for the container side of the setup. */

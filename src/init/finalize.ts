@@ -113,10 +113,10 @@ function enterWorkingDirectory(cwd: string, create: boolean): void {
 const PR_CAPBSET_READ = 23;
 
 /**
- * Returns the highest capability the running kernel knows, from
+ * Returns the highest capability the running kernel supports, from
  * /proc/sys/kernel/cap_last_cap. A container without a /proc mount has no such
- * file after pivot_root; then PR_CAPBSET_READ, which fails with EINVAL for a
- * capability the kernel lacks, finds it.
+ * file after pivot_root. There PR_CAPBSET_READ finds it, because it fails with
+ * EINVAL for a capability the kernel lacks.
  */
 function kernelLastCapability(): number {
   try {

@@ -26,7 +26,7 @@ import {
 import { ExecError, execProcess, loadTrampoline } from "../ffi/trampoline.ts";
 import { runHooks } from "../hooks.ts";
 import { describeError } from "../errors.ts";
-import { CLONE_NEWCGROUP } from "../namespaces.ts";
+import { CLONE_NEWCGROUP, CLONE_NEWIPC } from "../namespaces.ts";
 import { mountAll, prepareRoot, type RootfsContext } from "../mounts/rootfs.ts";
 import { enterRootfs, maskPaths, moveIntoRootfs, readonlyPaths, remountRootReadonly, setRootPropagation } from "../mounts/pivot.ts";
 import { ensureFile } from "../mounts/paths.ts";
@@ -79,8 +79,19 @@ export async function init(): Promise<never> {
 
 function step(name: string, sync: SyncPipe, debug: boolean): void {
   currentStep = name;
-  if (debug) {
-    sync.send({ type: "log", level: "debug", message: `init step ${name}`, step: name, ...{ ms: +(performance.now() - started).toFixed(3) } } as never);
+  if (debug) sendLog(sync, "debug", `init step ${name}`, { step: name, ms: +(performance.now() - started).toFixed(3) });
+}
+
+/**
+ * Sends a log line to the launcher. After `ns create` has returned nobody
+ * reads the sync pipe any more, and a lost log line must not stop the
+ * container.
+ */
+function sendLog(sync: SyncPipe, level: "debug" | "info" | "warn", message: string, fields: Record<string, unknown> = {}): void {
+  try {
+    sync.send({ type: "log", level, message, ...fields } as never);
+  } catch {
+    // The launcher is gone.
   }
 }
 
@@ -98,6 +109,7 @@ async function runInit(sync: SyncPipe, config: InitConfig): Promise<never> {
   // Unshared only now that the launcher placed us in the container's cgroup,
   // so that it becomes the root of the namespace.
   if (config.newCgroupNamespace) unshare(CLONE_NEWCGROUP);
+  if (config.unshareIpc) unshare(CLONE_NEWIPC);
 
   step("network", sync, debug);
   if (config.network) {
@@ -150,7 +162,7 @@ async function runInit(sync: SyncPipe, config: InitConfig): Promise<never> {
   }
 
   step("lookup", sync, debug);
-  const spec = buildExecSpec(config, (message) => sync.send({ type: "log", level: "info", message }));
+  const spec = buildExecSpec(config, (message) => sendLog(sync, "info", message));
   spec.file = lookPath(config.process.args[0]!, spec.env);
 
   step("created", sync, debug);
@@ -180,6 +192,8 @@ function setupMounts(sync: SyncPipe, config: InitConfig): void {
     cgroupNamespace: config.newCgroupNamespace,
     cgroupPath: config.cgroupPath,
     rootfsPropagation: config.rootfsPropagation,
+    // The host view is read-only and the caller's cwd exists in it already.
+    cwd: config.hostRoot ? undefined : config.process.cwd,
   };
   prepareRoot(ctx);
   if (config.hostRoot) bindHostRoot(config.rootfs);

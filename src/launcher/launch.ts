@@ -11,7 +11,7 @@ import { forwardSignals, spawnChild, type SpawnSpec } from "../ffi/trampoline.ts
 import { runHooks } from "../hooks.ts";
 import type { InitConfig } from "../init/config.ts";
 import { log, mark } from "../log.ts";
-import { CLONE_NEWCGROUP, CLONE_NEWNET, CLONE_NEWTIME, CLONE_NEWUSER, CLONE_NEWUTS, getNamespaceFlags, hasNamespace, type NamespaceEntry } from "../namespaces.ts";
+import { CLONE_NEWCGROUP, CLONE_NEWIPC, CLONE_NEWNET, CLONE_NEWTIME, CLONE_NEWUSER, CLONE_NEWUTS, getNamespaceFlags, hasNamespace, type NamespaceEntry } from "../namespaces.ts";
 import type { NetworkPlan } from "../network/options.ts";
 import { readStartTime } from "../proc.ts";
 import type { ContainerRecord, StateStore } from "../state/store.ts";
@@ -63,7 +63,8 @@ export function forwardedSignalMask(exceptWinch: boolean): bigint {
  * the ns executable again, with argv[0] "ns-init", the clone flags of the
  * config, the sync socket at fd 3+preserveFds (named in _NS_SYNC_FD), the
  * preserved fds, and the parent-death signal. The cgroup namespace is left
- * out: the init stage unshares it once it sits in its cgroup.
+ * out: the init stage unshares it once it sits in its cgroup. So is the ipc
+ * namespace when there is a new user namespace (see unshareIpcLater).
  */
 export function createCommand(o: {
   flags: number;
@@ -77,7 +78,7 @@ export function createCommand(o: {
 }): SpawnSpec {
   const childSyncFd = 3 + o.preserveFds;
   return {
-    cloneFlags: o.flags & ~(CLONE_NEWCGROUP | CLONE_NEWTIME),
+    cloneFlags: o.flags & ~(CLONE_NEWCGROUP | CLONE_NEWTIME | (unshareIpcLater(o.flags) ? CLONE_NEWIPC : 0)),
     syncFd: o.syncFd,
     childSyncFd,
     exeFd: o.exeFd,
@@ -89,6 +90,16 @@ export function createCommand(o: {
     joinFds: o.joinFds,
     ...(o.timeNamespace ? { timeNamespace: { offsets: o.timeOffsets } } : {}),
   };
+}
+
+/**
+ * An ipc namespace cloned together with a new user namespace gets its mqueue
+ * filesystem while the child's uid is still unmapped, so the container's root
+ * could not use /dev/mqueue. The init stage unshares it instead, once it is
+ * root in the user namespace.
+ */
+export function unshareIpcLater(flags: number): boolean {
+  return (flags & CLONE_NEWUSER) !== 0 && (flags & CLONE_NEWIPC) !== 0;
 }
 
 export class ContainerLaunch {
@@ -317,6 +328,7 @@ export class ContainerLaunch {
       mountNamespace: hasNamespace(this.namespaces, "mount"),
       setgroups: true,
       newCgroupNamespace: (this.flags & CLONE_NEWCGROUP) !== 0,
+      unshareIpc: unshareIpcLater(this.flags),
       newUtsNamespace: (this.flags & CLONE_NEWUTS) !== 0,
       cgroupPath: this.cgroup?.path,
       network: this.network,

@@ -134,7 +134,7 @@ export function parseMountOptions(options: readonly string[] = []): ParsedOption
     data: [],
   };
   for (const option of options) {
-    const flag = FLAG_OPTIONS[option];
+    const flag = lookup(FLAG_OPTIONS, option);
     if (flag) {
       if (flag.clear) {
         parsed.flags &= ~flag.flag;
@@ -145,12 +145,12 @@ export function parseMountOptions(options: readonly string[] = []): ParsedOption
       }
       continue;
     }
-    const propagation = PROPAGATION_OPTIONS[option];
+    const propagation = lookup(PROPAGATION_OPTIONS, option);
     if (propagation !== undefined) {
       parsed.propagation.push(propagation);
       continue;
     }
-    const recursive = RECURSIVE_OPTIONS[option];
+    const recursive = lookup(RECURSIVE_OPTIONS, option);
     if (recursive) {
       parsed.recursive.set = (parsed.recursive.set & ~recursive.clear) | recursive.set;
       parsed.recursive.clear |= recursive.clear;
@@ -181,7 +181,12 @@ export function parseMountOptions(options: readonly string[] = []): ParsedOption
 
 /** The propagation flag of `rootfsPropagation` or of a propagation option, if the name is one. */
 export function propagationFlag(name: string): number | undefined {
-  return PROPAGATION_OPTIONS[name];
+  return lookup(PROPAGATION_OPTIONS, name);
+}
+
+/** Looks key up among the table's own keys only, so that "constructor" or "toString" is no option. */
+function lookup<T>(table: Record<string, T>, key: string): T | undefined {
+  return Object.hasOwn(table, key) ? table[key] : undefined;
 }
 
 /** Flags of a bind mount's follow-up remount: only those that a bind mount ignores on creation. */

@@ -13,10 +13,11 @@ import {
   SyscallError,
   umount2,
 } from "../ffi/libc.ts";
-import { MS_BIND, MS_MOVE, MS_RDONLY, MS_REC, MS_SLAVE, propagationFlag } from "./options.ts";
-import { remountBind } from "./rootfs.ts";
+import { describeError } from "../errors.ts";
+import { MS_BIND, MS_MOVE, MS_NODEV, MS_NOEXEC, MS_NOSUID, MS_RDONLY, MS_REC, MS_SLAVE, propagationFlag } from "./options.ts";
+import { mountFlags, remountBind } from "./rootfs.ts";
 import { isDirectory } from "./paths.ts";
-import { statSync } from "node:fs";
+import { existsSync, statSync } from "node:fs";
 
 const MNT_DETACH = 2;
 
@@ -42,7 +43,16 @@ export function enterRootfs(rootfs: string): void {
   }
 }
 
-/** For roots that cannot pivot (an initramfs): move the rootfs over / and chroot into it. */
+/**
+ * For roots that cannot pivot (an initramfs): move the rootfs over / and
+ * chroot into it.
+ * NOTE: the host's mounts stay in the mount namespace under the moved rootfs.
+ * Out of reach by path, they still count for mount_too_revealing()
+ * (fs/namespace.c), so with a user namespace and CAP_SYS_ADMIN the container
+ * may mount a fresh proc or sysfs without masks. In a user namespace they are
+ * locked and cannot be unmounted, and a tmpfs over them (what runc 1.1 does)
+ * does not help: the check looks at every mount of the namespace.
+ */
 export function moveIntoRootfs(rootfs: string): void {
   chdir(rootfs);
   mount(rootfs, "/", null, MS_MOVE);
@@ -58,27 +68,41 @@ export function setRootPropagation(name: string | undefined): void {
   mount(null, "/", null, flag);
 }
 
-/** root.readonly: the rootfs bind becomes read-only, keeping its other flags. */
+/**
+ * root.readonly: the rootfs bind becomes read-only. MS_REMOUNT|MS_BIND
+ * replaces every per-mount flag, so the nosuid, nodev and noexec the bind took
+ * from the mount under the bundle are repeated (runc 1.1 drops them).
+ */
 export function remountRootReadonly(): void {
-  remountBind("/", MS_RDONLY);
+  remountReadonly("/");
 }
 
-/** linux.readonlyPaths: each path becomes a read-only bind of itself. Missing paths are skipped. */
+/** Remounts a bind mount read-only, keeping its nosuid, nodev and noexec. */
+function remountReadonly(path: string): void {
+  const securityFlags = mountFlags(path) & (MS_NOSUID | MS_NODEV | MS_NOEXEC);
+  remountBind(path, MS_RDONLY | securityFlags);
+}
+
+/**
+ * linux.readonlyPaths: each path becomes a read-only bind of itself, keeping
+ * the nosuid, nodev and noexec of the mount it was on, as runc does. Missing
+ * paths are skipped.
+ */
 export function readonlyPaths(paths: readonly string[]): void {
   for (const path of paths) {
     try {
       mount(path, path, "bind", MS_BIND | MS_REC);
     } catch (e) {
       if (e instanceof SyscallError && e.code === "ENOENT") continue;
-      throw new Error(`linux.readonlyPaths: ${(e as Error).message}`, { cause: e });
+      throw new Error(`linux.readonlyPaths: ${describeError(e)}`, { cause: e });
     }
-    remountBind(path, MS_RDONLY | MS_REC);
+    remountReadonly(path);
   }
 }
 
 /**
- * linux.maskedPaths: a file is covered by /dev/null, a directory by an
- * empty read-only tmpfs. Missing paths are skipped.
+ * linux.maskedPaths: a file is covered by the container's /dev/null, a
+ * directory by an empty read-only tmpfs. Missing paths are skipped.
  */
 export function maskPaths(paths: readonly string[], mountLabel?: string): void {
   for (const path of paths) {
@@ -95,7 +119,10 @@ export function maskPaths(paths: readonly string[], mountLabel?: string): void {
         mount("/dev/null", path, "bind", MS_BIND);
       }
     } catch (e) {
-      throw new Error(`linux.maskedPaths: ${(e as Error).message}`, { cause: e });
+      if (e instanceof SyscallError && e.code === "ENOENT" && !existsSync("/dev/null")) {
+        throw new Error(`linux.maskedPaths: cannot mask ${JSON.stringify(path)}: the container has no /dev/null to bind over it`, { cause: e });
+      }
+      throw new Error(`linux.maskedPaths: ${describeError(e)}`, { cause: e });
     }
   }
 }

@@ -3,6 +3,8 @@
 import { existsSync, statSync } from "node:fs";
 import {
   AT_RECURSIVE,
+  errnoName,
+  errnoText,
   mount,
   mountSetattr,
   statfsFlags,
@@ -29,6 +31,8 @@ import {
   parseMountOptions,
   type ParsedOptions,
 } from "./options.ts";
+import { describeError } from "../errors.ts";
+import { copyUp } from "./copyup.ts";
 import { ensureFile, isDirectory, mkdirAll } from "./paths.ts";
 import { secureJoin } from "./securejoin.ts";
 
@@ -37,6 +41,8 @@ export interface MountSpec {
   source?: string | undefined;
   type?: string | undefined;
   options?: readonly string[] | undefined;
+  uidMappings?: readonly unknown[] | undefined;
+  gidMappings?: readonly unknown[] | undefined;
 }
 
 export interface RootfsContext {
@@ -52,6 +58,8 @@ export interface RootfsContext {
   /** The container's cgroup path, for cgroupfs binds without a cgroup namespace. */
   cgroupPath?: string | undefined;
   rootfsPropagation?: string | undefined;
+  /** process.cwd, created (as runc does) after the mounts, while the rootfs is still writable. */
+  cwd?: string | undefined;
 }
 
 const ST_RDONLY = 0x1;
@@ -63,10 +71,11 @@ const ST_NODIRATIME = 0x800;
 const ST_RELATIME = 0x1000;
 
 /**
- * The MS_* flags of the mount holding path that a remount in a user
- * namespace may not clear (the kernel locks them), so they must be repeated.
+ * Reads the MS_* flags of the mount that contains path with statfs(2). A
+ * remount in a user namespace may not clear them (the kernel locks them), so
+ * there they must be repeated.
  */
-export function lockedFlags(path: string): number {
+export function mountFlags(path: string): number {
   const st = statfsFlags(path);
   let flags = 0;
   if (st & ST_RDONLY) flags |= MS_RDONLY;
@@ -87,7 +96,7 @@ export function remountBind(path: string, flags: number, cleared = 0): void {
     mount(null, path, null, MS_REMOUNT | MS_BIND | flags);
   } catch (e) {
     if (!(e instanceof SyscallError && e.code === "EPERM")) throw e;
-    let locked = lockedFlags(path) & ~cleared;
+    let locked = mountFlags(path) & ~cleared;
     // An explicit atime option replaces the locked one only if it is the same.
     if (flags & ATIME_FLAGS) locked &= ~ATIME_FLAGS;
     mount(null, path, null, MS_REMOUNT | MS_BIND | flags | locked);
@@ -95,14 +104,15 @@ export function remountBind(path: string, flags: number, cleared = 0): void {
 }
 
 /**
- * Makes the root mount a slave (or the configured propagation) so nothing
- * mounted for the container reaches the host, then makes the rootfs a mount
- * point of its own, as pivot_root requires.
+ * Makes every inherited mount a slave, so that nothing mounted for the
+ * container reaches the host, and binds the rootfs onto itself, because
+ * pivot_root needs a mount point. Only "rprivate" also cuts the events from
+ * the host. setRootPropagation applies the other values of rootfsPropagation
+ * to the new root after pivot_root, so that under "private" a bind's own
+ * "rslave" option still receives the host's events.
  */
 export function prepareRoot(ctx: RootfsContext): void {
-  let flag = MS_SLAVE | MS_REC;
-  const wanted = ctx.rootfsPropagation;
-  if (wanted === "private" || wanted === "rprivate") flag = MS_PRIVATE | MS_REC;
+  const flag = ctx.rootfsPropagation === "rprivate" ? MS_PRIVATE | MS_REC : MS_SLAVE | MS_REC;
   mount(null, "/", null, flag);
 
   // pivot_root fails when the parent mount of the new root is shared.
@@ -112,19 +122,31 @@ export function prepareRoot(ctx: RootfsContext): void {
     mount(null, parent.mountPoint, null, MS_PRIVATE);
   }
 
-  mount(ctx.rootfs, ctx.rootfs, "bind", MS_BIND | MS_REC);
+  try {
+    mount(ctx.rootfs, ctx.rootfs, "bind", MS_BIND | MS_REC);
+  } catch (e) {
+    throw withField("root.path", e);
+  }
 }
 
-/** Mounts every entry of `mounts` in config order, then /dev's devices and links. */
+/** Mounts every entry of `mounts` in config order, then /dev's devices and links, then creates the cwd. */
 export function mountAll(ctx: RootfsContext): void {
   ctx.mounts.forEach((m, i) => mountEntry(ctx, m, `mounts[${i}]`));
   if (needsDevSetup(ctx.mounts)) {
-    const devices = [...DEFAULT_DEVICES, ...ctx.devices];
+    // An entry of linux.devices replaces the default device at the same path.
+    const devices = [...ctx.devices, ...DEFAULT_DEVICES];
     createDevices(ctx.rootfs, devices, ctx.userNamespace);
     const hasDevpts = ctx.mounts.some((m) => m.type === "devpts");
     createDevSymlinks(ctx.rootfs, hasDevpts);
   } else if (ctx.devices.length > 0) {
     createDevices(ctx.rootfs, ctx.devices, ctx.userNamespace);
+  }
+  if (ctx.cwd !== undefined) {
+    try {
+      mkdirAll(secureJoin(ctx.rootfs, ctx.cwd));
+    } catch (e) {
+      throw withField("process.cwd", e);
+    }
   }
 }
 
@@ -138,15 +160,17 @@ function isBind(m: MountSpec, opts: ParsedOptions): boolean {
 }
 
 function withField(field: string, err: unknown): Error {
-  const message = err instanceof Error ? err.message : String(err);
-  return new Error(`${field}: ${message}`, { cause: err });
+  return new Error(`${field}: ${describeError(err)}`, { cause: err });
 }
 
 function mountEntry(ctx: RootfsContext, m: MountSpec, field: string): void {
   const opts = parseMountOptions(m.options);
   const dest = secureJoin(ctx.rootfs, m.destination);
   try {
-    if (isBind(m, opts)) mountBind(ctx, m, opts, dest, field);
+    // An ID-mapped mount needs mount_setattr(MOUNT_ATTR_IDMAP) from the host's
+    // user namespace, which the init stage has left by now.
+    if (opts.idmap || m.uidMappings?.length || m.gidMappings?.length) throw new Error("ID-mapped mounts are not supported");
+    if (isBind(m, opts)) mountBind(ctx, m, opts, dest);
     else if (m.type === "cgroup" || m.type === "cgroup2") mountCgroupfs(dest, m.type, opts, ctx);
     else mountFilesystem(ctx, m, opts, dest);
   } catch (e) {
@@ -158,15 +182,15 @@ function mountEntry(ctx: RootfsContext, m: MountSpec, field: string): void {
   }
 }
 
-function mountBind(ctx: RootfsContext, m: MountSpec, opts: ParsedOptions, dest: string, field: string): void {
-  if (!m.source) throw new Error(`${field}.source: a bind mount needs a source`);
+function mountBind(ctx: RootfsContext, m: MountSpec, opts: ParsedOptions, dest: string): void {
+  if (!m.source) throw new Error("source is missing, and a bind mount needs one");
   const source = m.source.startsWith("/") ? m.source : `${ctx.bundle}/${m.source}`;
   let sourceIsDir: boolean;
   try {
     sourceIsDir = statSync(source).isDirectory();
   } catch (cause) {
-    const code = (cause as { code?: string }).code ?? "ENOENT";
-    throw new Error(`source ${JSON.stringify(source)}: ${code === "ENOENT" ? "ENOENT (no such file or directory)" : code}`, { cause });
+    const errno = Math.abs((cause as { errno?: number }).errno ?? 2);
+    throw new Error(`source ${JSON.stringify(source)}: ${errnoName(errno)} (${errnoText(errno)})`, { cause });
   }
   if (sourceIsDir) mkdirAll(dest);
   else ensureFile(dest);
@@ -179,6 +203,11 @@ function mountFilesystem(ctx: RootfsContext, m: MountSpec, opts: ParsedOptions, 
   if (!isDirectory(dest)) mkdirAll(dest);
   const data = opts.data.join(",") || null;
   const flags = opts.flags & ~MS_REMOUNT;
+  if (opts.tmpcopyup) {
+    if (type !== "tmpfs") throw new Error(`option "tmpcopyup" applies only to a tmpfs, not to type ${JSON.stringify(type)}`);
+    copyUp(dest, () => mount(m.source ?? type, dest, type, flags, data));
+    return;
+  }
   try {
     mount(m.source ?? type, dest, type, flags, data);
   } catch (e) {

@@ -7,7 +7,9 @@ import { lstatSync, readlinkSync } from "node:fs";
 const MAX_SYMLINKS = 255;
 
 /** Returns root joined with path, with every symlink resolved inside root. */
-export function secureJoin(root: string, path: string): string {
+export function secureJoin(rootDir: string, path: string): string {
+  // "/" and "/x/" must not produce "//x" or "/x//y".
+  const root = rootDir.replace(/\/+$/, "");
   const resolved: string[] = [];
   let pending = path.split("/");
   let links = 0;
@@ -36,5 +38,5 @@ export function secureJoin(root: string, path: string): string {
     if (target.startsWith("/")) resolved.length = 0;
     pending = [...target.split("/"), ...pending];
   }
-  return resolved.length === 0 ? root : `${root}/${resolved.join("/")}`;
+  return resolved.length === 0 ? root || "/" : `${root}/${resolved.join("/")}`;
 }

@@ -297,7 +297,7 @@ describe("bad console sockets", () => {
     const r = nsQuiet(["run", "-d", "--bundle", bundle.dir, id]);
     expect(r.code).toBe(1);
     expect(r.stderr.trim().split("\n")).toHaveLength(1);
-    expect(r.stderr).toContain("ns run -d needs --console-socket");
+    expect(r.stderr).toContain("(ns create, ns run -d) needs --console-socket");
     expect(leftovers(root, id)).toEqual([]);
   });
 });

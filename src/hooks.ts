@@ -5,6 +5,7 @@ import { fstatSync, readSync } from "node:fs";
 import { describeError, UserError } from "./errors.ts";
 import { close, cstr, ptr, SYS, syscall } from "./ffi/libc.ts";
 import { log } from "./log.ts";
+import { writeStderr } from "./output.ts";
 
 export interface Hook {
   path: string;
@@ -90,7 +91,7 @@ export function runHook(phase: HookPhase, index: number, hook: Hook, state: unkn
     throw new UserError(`${name}: ${how}${last ? `: ${last}` : ""}`);
   }
   // A hook that succeeded keeps its stderr visible, as if it had inherited ours.
-  if (stderr.length > 0) process.stderr.write(stderr);
+  if (stderr.length > 0) writeStderr(stderr);
 }
 
 /**

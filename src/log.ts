@@ -2,6 +2,7 @@
 // stage. Text goes to stderr by default; `--log FILE --log-format json`
 // writes the lines OCI clients such as containerd parse (level, msg, time).
 import { appendFileSync } from "node:fs";
+import { writeStderr } from "./output.ts";
 
 export type Level = "error" | "warn" | "info" | "debug";
 
@@ -54,7 +55,7 @@ export function log(level: Level, msg: string, extra: Record<string, unknown> = 
     // An error also goes to stderr, where a user at a terminal sees it.
     if (config.format === "json") line = `ns: ${msg}`;
   }
-  process.stderr.write(line + "\n");
+  writeStderr(line + "\n");
 }
 
 /** Records a debug timing: milliseconds since start and since the previous mark. */

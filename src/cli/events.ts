@@ -5,6 +5,7 @@ import { Container } from "../state/container.ts";
 import { StateStore } from "../state/store.ts";
 import type { ParsedArgs } from "./args.ts";
 import type { Globals } from "./commands.ts";
+import { writeStdout } from "../output.ts";
 
 /** Parses "5s", "500ms", "1m" or a plain number of seconds into milliseconds. */
 export function parseInterval(text: string): number {
@@ -35,7 +36,7 @@ export default async function events(args: ParsedArgs, globals: Globals): Promis
   const container = Container.load(store, id);
   if (container.status() === "stopped") throw new UserError(`container "${id}" is not running`);
   if (args.options.stats) {
-    process.stdout.write(JSON.stringify(statsEvent(container)) + "\n");
+    writeStdout(JSON.stringify(statsEvent(container)) + "\n");
     return 0;
   }
   const interval = parseInterval((args.options.interval as string | undefined) ?? "5s");
@@ -47,10 +48,10 @@ export default async function events(args: ParsedArgs, globals: Globals): Promis
     await Bun.sleep(Math.min(200, interval));
     if (!container.alive()) return 0;
     const now = container.cgroup?.oomKillCount() ?? 0;
-    if (now > ooms) process.stdout.write(JSON.stringify({ type: "oom", id }) + "\n");
+    if (now > ooms) writeStdout(JSON.stringify({ type: "oom", id }) + "\n");
     ooms = now;
     if (Date.now() >= nextStats) {
-      process.stdout.write(JSON.stringify(statsEvent(container)) + "\n");
+      writeStdout(JSON.stringify(statsEvent(container)) + "\n");
       nextStats = Date.now() + interval;
     }
   }

@@ -2,6 +2,7 @@
 import { capabilityNames } from "../capabilities.ts";
 import { NETWORK_ANNOTATION } from "../network/options.ts";
 import { OCI_VERSION } from "./main.ts";
+import { writeStdout } from "../output.ts";
 
 export default function features(): number {
   const doc = {
@@ -35,6 +36,6 @@ export default function features(): number {
     },
     annotations: { [NETWORK_ANNOTATION]: "the container's network, in the syntax of --network (docs/networking.md)" },
   };
-  process.stdout.write(JSON.stringify(doc, null, 2) + "\n");
+  writeStdout(JSON.stringify(doc, null, 2) + "\n");
   return 0;
 }

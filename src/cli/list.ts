@@ -4,6 +4,7 @@ import { StateStore } from "../state/store.ts";
 import { UserError } from "../errors.ts";
 import type { ParsedArgs } from "./args.ts";
 import type { Globals } from "./commands.ts";
+import { writeStdout } from "../output.ts";
 
 export default function list(args: ParsedArgs, globals: Globals): number {
   const format = (args.options.format as string | undefined) ?? "table";
@@ -18,16 +19,16 @@ export default function list(args: ParsedArgs, globals: Globals): number {
     }
   }
   if (args.options.quiet) {
-    process.stdout.write(states.map((s) => `${s.id}\n`).join(""));
+    writeStdout(states.map((s) => `${s.id}\n`).join(""));
     return 0;
   }
   if (format === "json") {
-    process.stdout.write(JSON.stringify(states) + "\n");
+    writeStdout(JSON.stringify(states) + "\n");
     return 0;
   }
   const rows = [["ID", "PID", "STATUS", "BUNDLE", "CREATED", "OWNER"]];
   for (const s of states) rows.push([String(s.id), String(s.pid), String(s.status), String(s.bundle), String(s.created), "root"]);
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
-  process.stdout.write(rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join("   ")).join("\n") + "\n");
+  writeStdout(rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join("   ")).join("\n") + "\n");
   return 0;
 }

@@ -3,6 +3,7 @@ import { describeError, UserError } from "../errors.ts";
 import { configureLog, log } from "../log.ts";
 import { formatHelp, parseArgs } from "./args.ts";
 import { COMMANDS, findCommand, GLOBAL_OPTIONS, type Globals } from "./commands.ts";
+import { writeStdout, writeStderr } from "../output.ts";
 
 export const VERSION = "0.1.0";
 export const OCI_VERSION = "1.2.0";
@@ -31,12 +32,12 @@ export async function main(argv: readonly string[]): Promise<number> {
     if (format !== "text" && format !== "json") throw new UserError(`--log-format: expected text or json, got "${format}"`, 2);
     configureLog({ file: g.log as string | undefined, format, debug });
     if (g.version) {
-      process.stdout.write(`ns version ${VERSION}\nspec: ${OCI_VERSION}\n`);
+      writeStdout(`ns version ${VERSION}\nspec: ${OCI_VERSION}\n`);
       return 0;
     }
     const name = global.positionals.command as string | undefined;
     if (!name || g.help) {
-      process.stdout.write(usage() + "\n");
+      writeStdout(usage() + "\n");
       return name || g.help ? 0 : 2;
     }
     const command = findCommand(name);
@@ -51,14 +52,14 @@ export async function main(argv: readonly string[]): Promise<number> {
     if (globals.systemdCgroup) log("warn", "--systemd-cgroup: ns manages cgroups through cgroupfs; the flag is ignored");
     const args = parseArgs(global.rest, command.options, command.positionals, command.name);
     if (args.options.help) {
-      process.stdout.write(formatHelp(command.usage, command.summary, command.options) + "\n");
+      writeStdout(formatHelp(command.usage, command.summary, command.options) + "\n");
       return 0;
     }
     const module = await command.load();
     return await module.default(args, globals);
   } catch (err) {
     log("error", describeError(err));
-    if (debug && err instanceof Error && !(err instanceof UserError)) process.stderr.write(`${err.stack}\n`);
+    if (debug && err instanceof Error && !(err instanceof UserError)) writeStderr(`${err.stack}\n`);
     return err instanceof UserError ? err.exitCode : 1;
   }
 }

@@ -5,6 +5,7 @@ import { Container } from "../state/container.ts";
 import { StateStore } from "../state/store.ts";
 import type { ParsedArgs } from "./args.ts";
 import type { Globals } from "./commands.ts";
+import { writeStdout } from "../output.ts";
 
 export default function ps(args: ParsedArgs, globals: Globals): number {
   const id = args.positionals.id as string;
@@ -14,7 +15,7 @@ export default function ps(args: ParsedArgs, globals: Globals): number {
   if (container.status() === "stopped") throw new UserError(`container "${id}" is not running`);
   const pids = container.cgroup ? container.cgroup.pids() : [container.record.pid];
   if (format === "json") {
-    process.stdout.write(JSON.stringify(pids) + "\n");
+    writeStdout(JSON.stringify(pids) + "\n");
     return 0;
   }
   // The table is ps(1)'s own, filtered to the container's processes, as runc prints it.
@@ -25,6 +26,6 @@ export default function ps(args: ParsedArgs, globals: Globals): number {
   const pidColumn = header.split(/\s+/).indexOf("PID");
   const wanted = new Set(pids.map(String));
   const rows = lines.slice(1).filter((line) => wanted.has(line.trim().split(/\s+/)[pidColumn] ?? ""));
-  process.stdout.write([header, ...rows].join("\n") + "\n");
+  writeStdout([header, ...rows].join("\n") + "\n");
   return 0;
 }

@@ -3,9 +3,10 @@ import { Container } from "../state/container.ts";
 import { StateStore } from "../state/store.ts";
 import type { ParsedArgs } from "./args.ts";
 import type { Globals } from "./commands.ts";
+import { writeStdout } from "../output.ts";
 
 export default function state(args: ParsedArgs, globals: Globals): number {
   const container = Container.load(new StateStore(globals.root), args.positionals.id as string);
-  process.stdout.write(JSON.stringify(container.ociState(), null, 2) + "\n");
+  writeStdout(JSON.stringify(container.ociState(), null, 2) + "\n");
   return 0;
 }

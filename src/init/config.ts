@@ -2,7 +2,7 @@
 import type { DeviceSpec } from "../mounts/devices.ts";
 import type { MountSpec } from "../mounts/rootfs.ts";
 import type { RlimitSpec } from "../rlimits.ts";
-import type { EncodedFilter } from "../seccomp/index.ts";
+import type { EncodedFilter } from "../seccomp/load.ts";
 
 export interface HookSpec {
   path: string;

@@ -7,7 +7,7 @@ import { isDirectory } from "../mounts/paths.ts";
 import { prctl, SyscallError } from "../ffi/libc.ts";
 import type { ExecSpec } from "../ffi/trampoline.ts";
 import { rlimitTriples } from "../rlimits.ts";
-import { loadableFilter } from "../seccomp/index.ts";
+import { loadableFilter } from "../seccomp/load.ts";
 import { homeOf } from "../user.ts";
 import type { InitConfig } from "./config.ts";
 

@@ -36,6 +36,7 @@ import { openPty, setWindowSize } from "../console/pty.ts";
 import { SyncPipe } from "../sync.ts";
 import type { InitConfig } from "./config.ts";
 import { buildExecSpec, lookPath } from "./finalize.ts";
+import { writeStderr } from "../output.ts";
 
 let currentStep = "config";
 /** The exec fifo, open for writing from ns start until execve closes it; -1 before. */
@@ -46,7 +47,7 @@ const started = performance.now();
 export async function init(): Promise<never> {
   const fdText = process.env._NS_SYNC_FD;
   if (!fdText) {
-    process.stderr.write("ns init: _NS_SYNC_FD is not set; the init stage is started by ns run or ns create\n");
+    writeStderr("ns init: _NS_SYNC_FD is not set; the init stage is started by ns run or ns create\n");
     process.exit(2);
   }
   const sync = new SyncPipe(Number(fdText));
@@ -62,7 +63,7 @@ export async function init(): Promise<never> {
       sync.send({ type: "error", step: currentStep, message, ...(errno === undefined ? {} : { errno: Math.abs(errno) }), ...(exitCode === undefined ? {} : { exitCode }) });
     } catch {
       // After `ns create` returned, nobody listens: the container's stderr is the place left.
-      process.stderr.write(`ns: ${message}\n`);
+      writeStderr(`ns: ${message}\n`);
     }
     // ns start reads the exec fifo until it closes: text there is why the process did not start.
     if (startFd >= 0) {

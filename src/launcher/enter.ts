@@ -13,7 +13,7 @@ import { AF_UNIX, close, errnoName, errnoText, O_CLOEXEC, O_RDONLY, open, SOCK_C
 import { spawnChild, type ExecSpec } from "../ffi/trampoline.ts";
 import { JOIN_ORDER, namespaceList } from "../namespaces.ts";
 import { rlimitTriples, type RlimitSpec } from "../rlimits.ts";
-import { seccompFilter, type SeccompConfig } from "../seccomp/index.ts";
+import type { SeccompConfig } from "../seccomp/index.ts";
 import { SyncPipe } from "../sync.ts";
 import type { Container } from "../state/container.ts";
 
@@ -97,7 +97,10 @@ export function enterContainer(container: Container, p: EnterProcess): number {
   const initPid = container.record.pid;
   // The process runs under the container's seccomp filter, as with runc exec.
   const seccompConfig = (container.record.config.linux as { seccomp?: SeccompConfig } | undefined)?.seccomp;
-  const seccomp = seccompConfig ? seccompFilter(seccompConfig, (message) => log("info", message)) : undefined;
+  // The compiler and its syscall tables load only for containers that have a filter.
+  const seccomp = seccompConfig
+    ? (require("../seccomp/index.ts") as typeof import("../seccomp/index.ts")).seccompFilter(seccompConfig, (message) => log("info", message))
+    : undefined;
   const joinFds = openContainerNamespaces(initPid);
   // The fds belong to the container only if its process still has the
   // recorded start time now that they are open, because a pid cannot be

@@ -2,7 +2,6 @@
 // that ns_exec installs with seccomp(SECCOMP_SET_MODE_FILTER) right before
 // execve: the filter runc builds through libseccomp, including runc's ENOSYS
 // for system calls newer than the profile.
-import { ptr } from "bun:ffi";
 import { UserError } from "../errors.ts";
 import { actionValue, ENOSYS, filterFlags, permitsUnknown, SECCOMP_RET_ERRNO, SECCOMP_RET_KILL_THREAD } from "./actions.ts";
 import { filterArches } from "./arch.ts";
@@ -11,6 +10,9 @@ import { generateProgram } from "./codegen.ts";
 import { buildRules, type SeccompConfig } from "./rules.ts";
 
 export type { SeccompConfig, SeccompSyscallConfig } from "./rules.ts";
+export { loadableFilter, type EncodedFilter, type LoadableFilter } from "./load.ts";
+import { loadableFilter, type EncodedFilter, type LoadableFilter } from "./load.ts";
+
 
 export interface SeccompProgram {
   instructions: Instruction[];
@@ -53,27 +55,6 @@ export function compileSeccomp(config: SeccompConfig, warn: (message: string) =>
 }
 
 /**
- * A filter laid out for ExecSpec.seccomp. prog and filter are views of one
- * buffer, so keeping prog alive (the trampoline's arena does) keeps the
- * memory that prog points to alive as well.
- */
-export interface LoadableFilter {
-  /** struct sock_fprog: unsigned short len, then (after padding) the filter pointer. */
-  prog: BigUint64Array;
-  flags: number;
-  /** The struct sock_filter array. */
-  filter: Uint8Array;
-}
-
-const SOCK_FPROG_SIZE = 16;
-
-/** A compiled filter as it travels to the init stage: the struct sock_filter array, base64, and the flags. */
-export interface EncodedFilter {
-  filter: string;
-  flags: number;
-}
-
-/**
  * Compiles linux.seccomp into the bytes of its struct sock_filter array.
  * The launcher does this while the init stage starts up, so that the
  * compile (several milliseconds for Docker's profile) costs no start-up time.
@@ -81,18 +62,6 @@ export interface EncodedFilter {
 export function encodeSeccomp(config: SeccompConfig, warn: (message: string) => void): EncodedFilter {
   const program = compileSeccomp(config, warn);
   return { filter: Buffer.from(encodeProgram(program.instructions)).toString("base64"), flags: program.flags };
-}
-
-/** Lays an encoded filter out as the struct sock_fprog that seccomp(2) reads. */
-export function loadableFilter(encoded: EncodedFilter): LoadableFilter {
-  const bytes = Buffer.from(encoded.filter, "base64");
-  const buffer = new ArrayBuffer(SOCK_FPROG_SIZE + bytes.byteLength);
-  const prog = new BigUint64Array(buffer, 0, 2);
-  const filter = new Uint8Array(buffer, SOCK_FPROG_SIZE, bytes.byteLength);
-  filter.set(bytes);
-  prog[0] = BigInt(bytes.byteLength / 8);
-  prog[1] = BigInt(ptr(filter) as unknown as number);
-  return { prog, flags: encoded.flags, filter };
 }
 
 /** Compiles linux.seccomp and lays the program out as the struct sock_fprog that seccomp(2) reads. */

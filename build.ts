@@ -21,7 +21,16 @@ const result = await Bun.build({
   format: "esm",
   minify: true,
   bytecode: true,
-  compile: { outfile },
+  compile: {
+    outfile,
+    // ns runs as root in directories it does not control: a bunfig.toml there
+    // could preload code into it, and a .env file would change its
+    // environment and the containers'.
+    autoloadBunfig: false,
+    autoloadDotenv: false,
+    autoloadTsconfig: false,
+    autoloadPackageJson: false,
+  },
 });
 if (!result.success) {
   for (const log of result.logs) console.error(log);

@@ -278,3 +278,28 @@ describe("host file descriptors", () => {
     expect(readdirSync(`/proc/${pid}/fd`).sort()).toEqual(["0", "1", "2", "3", "4"]);
   });
 });
+
+describe("the caller's working directory", () => {
+  test("a bunfig.toml or .env there changes nothing in ns", () => {
+    // ns runs as root from directories other people may control: Bun's
+    // standalone executables would otherwise preload code named in a
+    // bunfig.toml and load variables from a .env file.
+    const dir = mkdtempSync(join(tmpdir(), "ns-test-cwd-"));
+    try {
+      const marker = join(dir, "ran");
+      writeFileSync(join(dir, "bunfig.toml"), 'preload = ["./preload.ts"]\n');
+      writeFileSync(join(dir, "preload.ts"), `require("node:fs").writeFileSync(${JSON.stringify(marker)}, "x");\n`);
+      writeFileSync(join(dir, ".env"), "NS_TEST_FROM_DOTENV=yes\n");
+      const r = spawnSync(NS, ["--root", root, "run", "--", "sh", "-c", 'echo "dotenv=${NS_TEST_FROM_DOTENV:-unset}"'], {
+        cwd: dir,
+        encoding: "utf8",
+        timeout: 30_000,
+      });
+      expect(r.stdout).toBe("dotenv=unset\n");
+      expect(r.status).toBe(0);
+      expect(existsSync(marker)).toBe(false);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

@@ -8,6 +8,7 @@ import { pickDriver, RESOURCE_GROUPS, type DriverTargets } from "./drivers.ts";
 import type { CgroupDir } from "./fs.ts";
 import type { CgroupLayout } from "./layout.ts";
 import { layoutOfMembers, memberKeys, type Member } from "./members.ts";
+import { PollingOomWatcher, watchOomV1, type OomWatcher } from "./oom.ts";
 import { emptyStats } from "./stats.ts";
 import type { CgroupStats, LinuxResources } from "./types.ts";
 import { readBlkioStatsV1 } from "./v1/blkio.ts";
@@ -58,6 +59,8 @@ export interface Cgroup {
   stats(): CgroupStats;
   /** How many processes the OOM killer has killed in the cgroup; 0 without a memory controller. */
   oomKillCount(): number;
+  /** Starts watching for OOM events; the caller closes the watcher. */
+  watchOom(): OomWatcher;
   /** Kills every process, waits until the cgroup is empty, and removes it and the empty parents that ns owns. */
   destroy(): void;
 }
@@ -184,6 +187,18 @@ export class CgroupImpl implements Cgroup {
     const unified = this.v2Member();
     if (unified !== undefined && this.v2Controllers().includes("memory")) return readOomKillCountV2(unified.dir);
     return 0;
+  }
+
+  watchOom(): OomWatcher {
+    const memoryV1 = this.v1Member("memory");
+    if (memoryV1 !== undefined) {
+      try {
+        return watchOomV1(memoryV1.dir);
+      } catch {
+        // A kernel without memory.oom_control notifications still counts kills.
+      }
+    }
+    return new PollingOomWatcher(() => this.oomKillCount());
   }
 
   destroy(): void {

@@ -53,13 +53,16 @@ export function killAll(members: readonly Member[]): void {
     throw new CgroupError(`cannot kill the processes of ${dirs[0]!.path}: it contains this process (${process.pid})`);
   }
   const unified = live.find((member) => member.version === 2);
+  const freezerV1 = live.find((member) => member.version === 1 && member.controllers.includes("freezer"));
+  const freezerV2 = unified !== undefined && unified.dir.exists("cgroup.freeze") ? unified : undefined;
   if (unified !== undefined && unified.dir.exists("cgroup.kill")) {
     unified.dir.write({ file: "cgroup.kill", value: "1", field: "" });
+    // A task stopped by the v1 freezer (a paused container on a hybrid
+    // host) handles its SIGKILL only once it is thawed.
+    if (freezerV1 !== undefined) setFreezerStateV1(freezerV1.dir, "THAWED");
     waitUnpopulated(unified.dir, deadline);
   }
 
-  const freezerV1 = live.find((member) => member.version === 1 && member.controllers.includes("freezer"));
-  const freezerV2 = unified !== undefined && unified.dir.exists("cgroup.freeze") ? unified : undefined;
   let delayMs = 1;
   for (let pids = pidsIn(dirs); pids.length > 0; pids = pidsIn(dirs)) {
     if (Date.now() > deadline) {

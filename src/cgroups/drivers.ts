@@ -84,11 +84,12 @@ export function pickDriver(group: ResourceGroup, targets: DriverTargets): { driv
     throw new CgroupUnsupportedError(`${field}: needs cgroup v2, but this host has no cgroup2 hierarchy. Mount one, or remove the field.`);
   }
   const name = v1.controller!;
+  const mountIt = `Mount a cgroup v1 hierarchy with it (mount -t cgroup -o ${name} ${name} /sys/fs/cgroup/${name}), or remove the field.`;
   if (v2Dir === undefined) {
-    throw new CgroupUnsupportedError(`${field}: the ${name} cgroup controller is not mounted on this host. Mount a cgroup v1 hierarchy with it, or remove the field.`);
+    throw new CgroupUnsupportedError(`${field}: the ${name} cgroup controller is not mounted on this host. ${mountIt}`);
   }
   if (v2 === undefined) {
-    throw new CgroupUnsupportedError(`${field}: the ${name} cgroup controller is not mounted on this host, and cgroup v2 has no ${name} controller. Remove the field.`);
+    throw new CgroupUnsupportedError(`${field}: the ${name} cgroup controller is not mounted on this host, and cgroup v2 has no ${name} controller. ${mountIt}`);
   }
   const missing = targets.explainMissingV2(v2.controller!);
   if (targets.hasV1) throw new CgroupUnsupportedError(`${field}: the ${name} cgroup controller is not mounted as a cgroup v1 hierarchy, and ${missing}`);

@@ -8,6 +8,7 @@ import { membersFor, membersFromPaths } from "./members.ts";
 import { resolveCgroupPath } from "./paths.ts";
 
 export type { Cgroup } from "./cgroup.ts";
+export type { OomWatcher } from "./oom.ts";
 export { CgroupError, CgroupUnsupportedError } from "./errors.ts";
 export { detectLayout, listHierarchies, type CgroupLayout, type Hierarchy } from "./layout.ts";
 export { DEFAULT_PARENT, resolveCgroupPath } from "./paths.ts";

@@ -44,6 +44,8 @@ export default function del(args: ParsedArgs, globals: Globals): number {
  * Returns false when the launcher did not finish in time.
  */
 function leaveToLauncher(store: StateStore, container: Container): boolean {
+  // A frozen task takes SIGKILL only once thawed.
+  if (container.status() === "paused") container.thaw();
   container.signal(SIGKILL, true);
   container.signal(SIGKILL, false);
   const deadline = Date.now() + LAUNCHER_CLEANUP_MS;

@@ -1,11 +1,15 @@
 // ns events: the container's OOM events and, with --stats, its resource
 // usage, as JSON lines like runc's ({"type": "stats"|"oom", "id", "data"}).
+import type { OomWatcher } from "../cgroups/index.ts";
 import { UserError } from "../errors.ts";
 import { Container } from "../state/container.ts";
 import { StateStore } from "../state/store.ts";
 import type { ParsedArgs } from "./args.ts";
 import type { Globals } from "./commands.ts";
 import { writeStdout } from "../output.ts";
+
+/** How often the event loop checks whether the container process still runs. */
+const ALIVE_CHECK_MS = 100;
 
 /** Parses "5s", "500ms", "1m" or a plain number of seconds into milliseconds. */
 export function parseInterval(text: string): number {
@@ -30,28 +34,53 @@ function statsEvent(container: Container): Record<string, unknown> {
   return { type: "stats", id: container.id, data };
 }
 
-export default async function events(args: ParsedArgs, globals: Globals): Promise<number> {
+function printEvent(event: Record<string, unknown>): void {
+  writeStdout(JSON.stringify(event) + "\n");
+}
+
+export default function events(args: ParsedArgs, globals: Globals): number {
   const id = args.positionals.id as string;
-  const store = new StateStore(globals.root);
-  const container = Container.load(store, id);
-  if (container.status() === "stopped") throw new UserError(`container "${id}" is not running`);
+  const interval = parseInterval((args.options.interval as string | undefined) ?? "5s");
+  const container = Container.load(new StateStore(globals.root), id);
+  const status = container.status();
+  if (status === "stopped" || status === "creating") throw new UserError(`cannot read the events of container "${id}": it is ${status}`);
   if (args.options.stats) {
-    writeStdout(JSON.stringify(statsEvent(container)) + "\n");
+    printEvent(statsEvent(container));
     return 0;
   }
-  const interval = parseInterval((args.options.interval as string | undefined) ?? "5s");
-  let ooms = container.cgroup?.oomKillCount() ?? 0;
+
+  // The watcher exists before the first line is printed, so a client that
+  // waits for that line misses no OOM event after it.
+  const watcher: OomWatcher | undefined = container.cgroup?.watchOom();
+  try {
+    watchEvents(container, watcher, interval);
+  } finally {
+    watcher?.close();
+  }
+  return 0;
+}
+
+/**
+ * Prints an "oom" event for each OOM the watcher reports and a "stats" event
+ * every `interval` ms, until the container process has exited. As runc does,
+ * the first statistics come one interval after the start.
+ */
+function watchEvents(container: Container, watcher: OomWatcher | undefined, interval: number): void {
   let nextStats = Date.now() + interval;
-  // OOM kills are polled from the cgroup's counter: a fast poll for them,
-  // and stats at the interval, until the container stops.
   for (;;) {
-    await Bun.sleep(Math.min(200, interval));
-    if (!container.alive()) return 0;
-    const now = container.cgroup?.oomKillCount() ?? 0;
-    if (now > ooms) writeStdout(JSON.stringify({ type: "oom", id }) + "\n");
-    ooms = now;
+    const timeout = Math.max(0, Math.min(ALIVE_CHECK_MS, nextStats - Date.now()));
+    let oom = false;
+    if (watcher === undefined) Bun.sleepSync(timeout);
+    else oom = watcher.wait(timeout);
+    if (oom) printEvent({ type: "oom", id: container.id });
+
+    if (!container.alive()) {
+      // The notification of the OOM kill that ended the process may still be unread.
+      if (watcher?.wait(0)) printEvent({ type: "oom", id: container.id });
+      return;
+    }
     if (Date.now() >= nextStats) {
-      writeStdout(JSON.stringify(statsEvent(container)) + "\n");
+      printEvent(statsEvent(container));
       nextStats = Date.now() + interval;
     }
   }

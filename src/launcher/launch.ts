@@ -6,7 +6,7 @@ import { resolve } from "node:path";
 import { cgroupFor, defaultDeviceRules, type Cgroup } from "../cgroups/index.ts";
 import type { Spec } from "../config/schema.ts";
 import { UserError } from "../errors.ts";
-import { chown, close, exitCodeOf, mkfifo, SOCK_CLOEXEC, SOCK_STREAM, AF_UNIX, socketpair, tryKill, waitpid } from "../ffi/libc.ts";
+import { chown, close, exitCodeOf, mkfifo, SyscallError, SOCK_CLOEXEC, SOCK_STREAM, AF_UNIX, socketpair, tryKill, waitpid } from "../ffi/libc.ts";
 import { forwardSignals, spawnChild, type SpawnSpec } from "../ffi/trampoline.ts";
 import { runHooks } from "../hooks.ts";
 import type { InitConfig } from "../init/config.ts";
@@ -140,6 +140,15 @@ export class ContainerLaunch {
       this.waitCreated();
       this.recordState();
     } catch (e) {
+      // A write to the sync pipe fails when the init stage has died: say why it died.
+      if (e instanceof SyscallError && (e.code === "EPIPE" || e.code === "ECONNRESET") && this.pid > 0) {
+        try {
+          this.failFromChild(undefined, "init");
+        } catch (why) {
+          this.destroy();
+          throw why;
+        }
+      }
       this.destroy();
       throw e;
     }
@@ -403,6 +412,7 @@ export class ContainerLaunch {
     }
     // No message: the child died before it could say why.
     let status = "";
+    let oomKilled = false;
     if (this.pid > 0) {
       tryKill(this.pid, SIGKILL);
       try {
@@ -411,6 +421,16 @@ export class ContainerLaunch {
         // Already reaped.
       }
       this.pid = 0;
+      try {
+        oomKilled = (this.cgroup?.oomKillCount() ?? 0) > 0;
+      } catch {
+        // No memory controller to ask.
+      }
+    }
+    if (oomKilled) {
+      throw new UserError(
+        "linux.resources.memory.limit: the kernel OOM-killed the init stage in the container's cgroup before the container process started; raise the limit",
+      );
     }
     throw new UserError(`${fallbackStep}: the container's init stage exited without a report${status}`);
   }

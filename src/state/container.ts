@@ -183,7 +183,7 @@ export class Container {
     runHooks("poststop", poststop, stoppedState);
   }
 
-  private thaw(): void {
+  thaw(): void {
     try {
       this.cgroup?.thaw();
     } catch (e) {

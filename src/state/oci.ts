@@ -36,6 +36,8 @@ export function statusOf(record: ContainerRecord, stateDir: string, frozen: () =
   if (record.incomplete === "stale") return "stopped";
   if (record.incomplete === "creating" || record.pid <= 0) return "creating";
   if (!isSameProcess(record.pid, record.startTime)) return "stopped";
+  // A frozen created container is paused too, as in runc: it cannot start until resumed.
+  if (frozen()) return "paused";
   if (!record.started && existsSync(`${stateDir}/exec.fifo`)) return "created";
-  return frozen() ? "paused" : "running";
+  return "running";
 }

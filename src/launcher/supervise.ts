@@ -8,6 +8,7 @@ import { UserError } from "../errors.ts";
 import type { ConsoleSocket, TerminalRelay } from "../console/index.ts";
 import type { ContainerLaunch } from "./launch.ts";
 import { teardown } from "./launch.ts";
+import { shedStartupPages } from "./memory.ts";
 import { waitForExit } from "./wait.ts";
 
 export interface SuperviseOptions {
@@ -46,9 +47,16 @@ export async function superviseForeground(launch: ContainerLaunch, opts: Supervi
   }
   if (opts.detach) return 0;
 
+  // Once the wait has settled (its first garbage collection included), the
+  // pages of start-up code are not needed again.
+  const shed = setTimeout(() => {
+    Bun.gc(true);
+    shedStartupPages();
+  }, 300);
   let status: number;
   try {
     status = await waitForExit(launch.pid);
+    clearTimeout(shed);
     // The pid is free for reuse now: no later signal may reach whatever takes it.
     setForwardTarget(0);
     mark("exited");

@@ -1,4 +1,4 @@
-// What the launcher sends the init stage in its "config" message.
+// The init stage's input: the launcher's "config" message.
 import type { DeviceSpec } from "../mounts/devices.ts";
 import type { MountSpec } from "../mounts/rootfs.ts";
 import type { RlimitSpec } from "../rlimits.ts";
@@ -74,7 +74,7 @@ export interface InitConfig {
   preserveFds: number;
   /** Wait for `ns start` on this fifo (create); without it, wait for a "start" message (run). */
   execFifo?: string | undefined;
-  /** The launcher asks for a pty master over the sync pipe. */
+  /** The init stage sends the launcher a pty master over the sync pipe. */
   terminal: boolean;
   /** Send the launcher "hooks" before pivot_root and wait for "hooksDone". */
   runtimeHooks: boolean;

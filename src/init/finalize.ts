@@ -1,4 +1,4 @@
-// What the init stage hands the trampoline for the final execve: the
+// The exec spec the init stage hands the trampoline for the final execve: the
 // process's user, capabilities, limits, environment and program.
 import { mkdirSync, statSync } from "node:fs";
 import { capabilityMask, lastCapability, maskToNames } from "../capabilities.ts";

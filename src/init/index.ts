@@ -57,7 +57,9 @@ export async function init(): Promise<never> {
     await runInit(sync, config);
   } catch (err) {
     const errno = (err as { errno?: number }).errno;
-    const exitCode = err instanceof ExecError && err.step === "execve" ? (errno === 2 ? 127 : 126) : (err as { exitCode?: number }).exitCode;
+    let exitCode = (err as { exitCode?: number }).exitCode;
+    // As in a shell: 127 for a program that is not there, 126 for one that cannot run.
+    if (err instanceof ExecError && err.step === "execve") exitCode = errno === 2 ? 127 : 126;
     const message = describeError(err);
     try {
       sync.send({ type: "error", step: currentStep, message, ...(errno === undefined ? {} : { errno: Math.abs(errno) }), ...(exitCode === undefined ? {} : { exitCode }) });
@@ -98,8 +100,8 @@ function sendLog(sync: SyncPipe, level: "debug" | "info" | "warn", message: stri
 
 async function runInit(sync: SyncPipe, config: InitConfig): Promise<never> {
   const debug = config.debug;
-  // Nothing Bun opened may reach the container; the sync fd and the exec fifo
-  // are close-on-exec as well, so execve ends the launcher's view of us.
+  // Nothing Bun opened may reach the container. The sync fd and the exec fifo
+  // are close-on-exec as well, so execve closes the launcher's view of us.
   closeRangeCloexec(3 + config.preserveFds);
   // Bun marks the fds it inherits from 4 up close-on-exec when it starts
   // (Bun 1.4.4): the preserved ones must survive execve.
@@ -212,9 +214,9 @@ function setupMounts(sync: SyncPipe, config: InitConfig): void {
 }
 
 /**
- * The prestart and createRuntime hooks run in the launcher, in the runtime's
- * namespaces; createContainer hooks run here, in the container's, before
- * pivot_root.
+ * Runs the hooks due before pivot_root. The launcher runs the prestart and
+ * createRuntime hooks, in the runtime's namespaces. The createContainer hooks
+ * run here, in the container's namespaces.
  */
 function runRuntimeHooks(sync: SyncPipe, config: InitConfig): void {
   if (config.runtimeHooks) {
@@ -227,8 +229,8 @@ function runRuntimeHooks(sync: SyncPipe, config: InitConfig): void {
 }
 
 /**
- * The zero-config view of the host: its whole mount tree, read-only, under
- * which /proc, /dev and /tmp are then mounted afresh.
+ * Binds the host's whole mount tree, read-only, as the rootfs of the
+ * zero-config mode. /proc, /dev and /tmp are then mounted afresh over it.
  */
 function bindHostRoot(rootfs: string): void {
   mount("/", rootfs, "bind", MS_BIND | MS_REC);

@@ -97,13 +97,14 @@ enum ns_step {
 	STEP_TIMENS,
 	STEP_SETSID,
 	STEP_UMASK,
+	STEP_CGROUP,
 };
 
 static const char *const step_names[] = {
 	"none", "setrlimit", "capbset_drop", "keepcaps", "setgroups",
 	"setresgid", "setresuid", "chdir", "getcwd", "capset", "ambient",
 	"no_new_privs", "seccomp", "pdeathsig", "execve", "setns", "clone",
-	"sync", "fds", "timens_offsets", "setsid", "umask",
+	"sync", "fds", "timens_offsets", "setsid", "umask", "cgroup",
 };
 
 /* What the process becomes just before execve. Every field is 64 bits wide
@@ -153,6 +154,31 @@ struct ns_spawn {
 	int64_t stdio[3];         /* fd to install as 0, 1, 2; -1 inherits */
 	uint64_t timens_offsets;  /* const char *, written to /proc/self/timens_offsets, or 0 */
 	int64_t unshare_time;     /* unshare CLONE_NEWTIME before execve */
+	int64_t cgroup_fd;        /* a cgroup2 directory to start the child in (CLONE_INTO_CGROUP), or -1 */
+	int64_t ntasks;           /* cgroup v1 "tasks" files the child writes "0" to, to join them itself */
+	int64_t tasks_fds[16];
+};
+
+#ifndef CLONE_INTO_CGROUP
+#define CLONE_INTO_CGROUP 0x200000000ULL
+#endif
+#ifndef SYS_clone3
+#define SYS_clone3 435
+#endif
+
+/* struct clone_args of clone3(2), up to the cgroup field (size 88). */
+struct ns_clone_args {
+	uint64_t flags;
+	uint64_t pidfd;
+	uint64_t child_tid;
+	uint64_t parent_tid;
+	uint64_t exit_signal;
+	uint64_t stack;
+	uint64_t stack_size;
+	uint64_t tls;
+	uint64_t set_tid;
+	uint64_t set_tid_size;
+	uint64_t cgroup;
 };
 
 /*
@@ -536,6 +562,24 @@ static int write_file(const char *path, const char *data)
 	return w == (long)n ? 0 : w < 0 ? (int)-w : EIO;
 }
 
+/*
+ * Joins the cgroup v1 hierarchies by writing "0" to their "tasks" files:
+ * a thread that moves itself skips the kernel's global threadgroup lock,
+ * whose writer waits for an RCU grace period (5-15 ms here) when the
+ * launcher moves a process by pid. The fds were opened by the launcher, and
+ * the kernel checks the opener's credentials. Returns 0 or an errno.
+ */
+static int join_cgroups(struct ns_spawn *s)
+{
+	for (int64_t i = 0; i < s->ntasks && i < 16; i++) {
+		long r = sys(SYS_write, (long)s->tasks_fds[i], (long)"0", 1, 0, 0);
+		sys(SYS_close, (long)s->tasks_fds[i], 0, 0, 0, 0);
+		if (r < 0)
+			return (int)-r;
+	}
+	return 0;
+}
+
 /* The last stage of ns_spawn, in every namespace the container gets. It runs
  * in a forked copy of the launcher or, in the fast path, in the launcher's
  * own memory (CLONE_VM), so it uses raw system calls only until execve. */
@@ -557,6 +601,14 @@ static void __attribute__((noreturn)) child_stage(struct ns_spawn *s)
 	while (r == -EINTR);
 	if (r != 1)
 		child_exit(1);
+
+	/* Before become_root: the user namespace changes nothing for the host's
+	 * cgroup files, but do it while the ids are still the launcher's. */
+	err = join_cgroups(s);
+	if (err) {
+		report_error(sync, STEP_CGROUP, err);
+		child_exit(1);
+	}
 
 	if (s->become_root) {
 		r = sys(SYS_setresgid, 0, 0, 0, 0, 0);
@@ -653,6 +705,32 @@ static int vm_child(void *arg)
 	child_stage(&b->s);
 }
 
+/*
+ * clone3(args, size), running fn(arg) on the new stack in the child, like
+ * glibc's clone() but with clone3's CLONE_INTO_CGROUP. The kernel gives the
+ * child the parent's registers but %rax and %rsp, so fn and arg travel in
+ * %r8 and %r9; the child never returns into C.
+ */
+long ns_clone3_run(struct ns_clone_args *args, size_t size, int (*fn)(void *), void *arg);
+__asm__(".text\n"
+	".type ns_clone3_run,@function\n"
+	"ns_clone3_run:\n"
+	"	mov %rdx, %r8\n"
+	"	mov %rcx, %r9\n"
+	"	mov $435, %eax\n"
+	"	syscall\n"
+	"	test %rax, %rax\n"
+	"	jnz 1f\n"
+	"	xor %ebp, %ebp\n"
+	"	mov %r9, %rdi\n"
+	"	call *%r8\n"
+	"	mov %eax, %edi\n"
+	"	mov $60, %eax\n"
+	"	syscall\n"
+	"	hlt\n"
+	"1:	ret\n"
+	".size ns_clone3_run, .-ns_clone3_run\n");
+
 static long spawn_vm(struct ns_spawn *s, long flags)
 {
 	struct vm_block *b = mmap(NULL, VM_BLOCK_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
@@ -680,13 +758,42 @@ static long spawn_vm(struct ns_spawn *s, long flags)
 	sigset_t all, old;
 	sigfillset(&all);
 	pthread_sigmask(SIG_SETMASK, &all, &old);
-	char *stack_top = (char *)b + VM_BLOCK_SIZE;
-	long pid = clone(vm_child, stack_top, (int)(flags | CLONE_VM | SIGCHLD), b);
-	long err = errno;
+	long pid, err = 0;
+	if (s->cgroup_fd >= 0) {
+		struct ns_clone_args args = {
+			.flags = (uint64_t)flags | CLONE_VM | CLONE_INTO_CGROUP,
+			.exit_signal = SIGCHLD,
+			.stack = (uint64_t)(uintptr_t)((char *)b + sizeof(*b)),
+			.stack_size = VM_BLOCK_SIZE - sizeof(*b),
+			.cgroup = (uint64_t)s->cgroup_fd,
+		};
+		pid = ns_clone3_run(&args, sizeof(args), vm_child, b);
+		if (pid < 0)
+			err = -pid;
+	} else {
+		char *stack_top = (char *)b + VM_BLOCK_SIZE;
+		pid = clone(vm_child, stack_top, (int)(flags | CLONE_VM | SIGCHLD), b);
+		if (pid < 0)
+			err = errno;
+	}
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	return pid < 0 ? -err : pid;
 }
 #endif
+
+/* A fork-style clone (the child runs on a copy of the caller's memory), in
+ * the cgroup2 directory cgroup_fd when there is one. */
+static long clone_fork(struct ns_spawn *s, long flags)
+{
+	if (s->cgroup_fd < 0)
+		return sys(SYS_clone, flags | SIGCHLD, 0, 0, 0, 0);
+	struct ns_clone_args args = {
+		.flags = (uint64_t)flags | CLONE_INTO_CGROUP,
+		.exit_signal = SIGCHLD,
+		.cgroup = (uint64_t)s->cgroup_fd,
+	};
+	return sys(SYS_clone3, (long)&args, sizeof(args), 0, 0, 0);
+}
 
 /*
  * Start a child. Without namespaces to join, one clone() makes it in all its
@@ -706,7 +813,7 @@ long ns_spawn(struct ns_spawn *s)
 		if (!s->exec)
 			return spawn_vm(s, flags);
 #endif
-		long pid = sys(SYS_clone, flags | SIGCHLD, 0, 0, 0, 0);
+		long pid = clone_fork(s, flags);
 		if (pid == 0) {
 			/* Until execve this child is a copy of ns. A process that
 			 * is not dumpable keeps its /proc/PID/exe closed to the
@@ -720,7 +827,7 @@ long ns_spawn(struct ns_spawn *s)
 		return pid;
 	}
 
-	long pid = sys(SYS_clone, SIGCHLD, 0, 0, 0, 0);
+	long pid = clone_fork(s, 0);
 	if (pid != 0)
 		return pid;
 
@@ -737,6 +844,13 @@ long ns_spawn(struct ns_spawn *s)
 	while (r == -EINTR);
 	if (r != 1)
 		child_exit(1);
+	/* Join the cgroups before setns: the child cloned below inherits them. */
+	int cgroup_err = join_cgroups(s);
+	if (cgroup_err) {
+		report_error(sync, STEP_CGROUP, cgroup_err);
+		child_exit(1);
+	}
+	s->ntasks = 0;
 	for (int64_t i = 0; i < s->njoin && i < 8; i++) {
 		r = sys(SYS_setns, (long)s->join_fds[i], 0, 0, 0, 0);
 		if (r < 0) {

@@ -44,6 +44,13 @@ export interface Cgroup {
   create(): void;
   /** Moves a process into the cgroup in every hierarchy (cgroup.procs). */
   addProcess(pid: number): void;
+  /**
+   * Where a new process joins the cgroup itself: the v1 "tasks" files it
+   * writes "0" to, and the cgroup2 directory to clone it into
+   * (CLONE_INTO_CGROUP). Both avoid the kernel's slow path of moving a
+   * process by pid.
+   */
+  joinTargets(): { tasksFiles: string[]; cgroup2Dir: string | undefined };
   /** Sets every field given, after checking them all; the error names the field, the file and the value. */
   apply(resources: LinuxResources): void;
   /** Changes the limits of a live container; fields not given keep their values. */
@@ -116,6 +123,16 @@ export class CgroupImpl implements Cgroup {
     for (const member of this.members) {
       member.dir.write({ file: "cgroup.procs", value: String(pid), field: "" });
     }
+  }
+
+  joinTargets(): { tasksFiles: string[]; cgroup2Dir: string | undefined } {
+    const tasksFiles: string[] = [];
+    let cgroup2Dir: string | undefined;
+    for (const member of this.members) {
+      if (member.version === 2) cgroup2Dir = member.dir.path;
+      else tasksFiles.push(`${member.dir.path}/tasks`);
+    }
+    return { tasksFiles, cgroup2Dir };
   }
 
   apply(resources: LinuxResources): void {

@@ -38,7 +38,7 @@ export const EXEC_STEPS = [
   "none", "setrlimit", "capbset_drop", "keepcaps", "setgroups",
   "setresgid", "setresuid", "chdir", "getcwd", "capset", "ambient",
   "no_new_privs", "seccomp", "pdeathsig", "execve", "setns", "clone",
-  "sync", "fds", "timens_offsets", "setsid", "umask",
+  "sync", "fds", "timens_offsets", "setsid", "umask", "cgroup",
 ] as const;
 
 /** Keeps C strings and arrays alive while C holds pointers to them. */
@@ -200,9 +200,13 @@ export interface SpawnSpec {
   stdio?: [number, number, number];
   /** Unshare a time namespace with these offsets ("monotonic S NS\nboottime S NS"). */
   timeNamespace?: { offsets: string | undefined };
+  /** A cgroup2 directory fd to start the child in (CLONE_INTO_CGROUP). */
+  cgroupFd?: number;
+  /** cgroup v1 "tasks" fds (opened for writing) that the child joins itself; at most 16. */
+  tasksFds?: readonly number[];
 }
 
-const SPAWN_FIELDS = 25;
+const SPAWN_FIELDS = 42;
 
 /** Starts a child through the trampoline; returns its pid (the intermediate one when joining namespaces). */
 export function spawnChild(spec: SpawnSpec): number {
@@ -229,6 +233,11 @@ export function spawnChild(spec: SpawnSpec): number {
   const offsets = spec.timeNamespace?.offsets;
   s.set(22, offsets === undefined ? 0 : arena.str(offsets));
   s.set(23, spec.timeNamespace ? 1 : 0);
+  s.set(24, spec.cgroupFd ?? -1);
+  const tasks = spec.tasksFds ?? [];
+  if (tasks.length > 16) throw new Error("at most 16 cgroup v1 hierarchies can be joined");
+  s.set(25, tasks.length);
+  tasks.forEach((fd, i) => s.set(26 + i, fd));
   const pid = Number(lib().ns_spawn(s.pointer));
   void arena;
   if (pid < 0) throw new SyscallError("clone", -pid);

@@ -7,7 +7,7 @@
 // container.
 import { readFileSync, statSync } from "node:fs";
 import { capabilitySets } from "../init/finalize.ts";
-import { log } from "../log.ts";
+import { log, mark } from "../log.ts";
 import { UserError } from "../errors.ts";
 import { AF_UNIX, close, errnoName, errnoText, O_CLOEXEC, O_RDONLY, open, SOCK_CLOEXEC, SOCK_STREAM, socketpair, tryKill, waitpid } from "../ffi/libc.ts";
 import { spawnChild, type ExecSpec } from "../ffi/trampoline.ts";
@@ -15,6 +15,7 @@ import { JOIN_ORDER, namespaceList } from "../namespaces.ts";
 import { rlimitTriples, type RlimitSpec } from "../rlimits.ts";
 import type { SeccompConfig } from "../seccomp/index.ts";
 import { SyncPipe } from "../sync.ts";
+import { openCgroupJoin } from "./cgroupjoin.ts";
 import type { Container } from "../state/container.ts";
 
 export interface EnterProcess {
@@ -127,23 +128,32 @@ export function enterContainer(container: Container, p: EnterProcess): number {
 
   let first = 0;
   let pid = 0;
+  // The intermediate child starts in the container's cgroups (cloned into the
+  // cgroup2 one, joining the v1 ones itself): its child inherits them, so the
+  // command runs inside the container's cgroups from its first instruction.
+  const cgroupJoin = openCgroupJoin(container.cgroup);
   try {
-    first = spawnChild({
-      cloneFlags: 0,
-      syncFd: childEnd,
-      childSyncFd: -1,
-      exec,
-      joinFds,
-      keepFds: p.preserveFds,
-      ...(p.stdio ? { stdio: p.stdio } : {}),
-    });
-    close(childEnd);
-    for (const fd of joinFds) close(fd);
-    // The intermediate child joins the cgroup too: its child inherits it, so
-    // the command runs inside the container's cgroup from its first instruction.
-    container.cgroup?.addProcess(first);
+    try {
+      first = spawnChild({
+        cloneFlags: 0,
+        syncFd: childEnd,
+        childSyncFd: -1,
+        exec,
+        joinFds,
+        keepFds: p.preserveFds,
+        ...(p.stdio ? { stdio: p.stdio } : {}),
+        ...(cgroupJoin.cgroupFd !== undefined ? { cgroupFd: cgroupJoin.cgroupFd } : {}),
+        tasksFds: cgroupJoin.tasksFds,
+      });
+    } finally {
+      close(childEnd);
+      for (const fd of joinFds) close(fd);
+      cgroupJoin.close();
+    }
+    mark("spawn");
     sync.sendGo();
     const reported = sync.receive();
+    mark("setns");
     if (reported?.message.type !== "pid") {
       const m = reported?.message as { step?: string; errno?: number } | undefined;
       throw new UserError(`join the namespaces of container "${container.id}": ${m?.step ?? "setns"}: ${describeErrno(m?.errno)}`);
@@ -153,6 +163,7 @@ export function enterContainer(container: Container, p: EnterProcess): number {
     pid = (reported.message as { pid: number }).pid;
     sync.sendGo();
     const result = sync.receive();
+    mark("exec");
     if (result !== null) {
       const m = result.message as { type: string; step?: string; errno?: number };
       throw execStepError(m.step ?? "execve", m.errno, p.args[0]!, p.cwd);

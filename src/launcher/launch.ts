@@ -18,6 +18,7 @@ import type { ContainerRecord, StateStore } from "../state/store.ts";
 import { ociState } from "../state/oci.ts";
 import { SyncPipe } from "../sync.ts";
 import type { EncodedFilter } from "../seccomp/load.ts";
+import { openCgroupJoin, type CgroupJoin } from "./cgroupjoin.ts";
 import { openSealedExecutable } from "./exe.ts";
 import { checkRootMapped, hostIdOf, writeIdMaps } from "./idmap.ts";
 import { closeJoined, openJoinedNamespaces, type JoinedNamespace } from "./join.ts";
@@ -75,6 +76,8 @@ export function createCommand(o: {
   joinFds: readonly number[];
   timeNamespace: boolean;
   timeOffsets?: string | undefined;
+  /** The container's cgroups, which the child joins before it executes the init stage. */
+  cgroupJoin?: CgroupJoin | undefined;
 }): SpawnSpec {
   const childSyncFd = 3 + o.preserveFds;
   return {
@@ -89,6 +92,8 @@ export function createCommand(o: {
     keepFds: o.preserveFds,
     joinFds: o.joinFds,
     ...(o.timeNamespace ? { timeNamespace: { offsets: o.timeOffsets } } : {}),
+    ...(o.cgroupJoin?.cgroupFd !== undefined ? { cgroupFd: o.cgroupJoin.cgroupFd } : {}),
+    tasksFds: o.cgroupJoin?.tasksFds ?? [],
   };
 }
 
@@ -128,12 +133,11 @@ export class ContainerLaunch {
   launch(): void {
     try {
       this.checkConfig();
+      this.createCgroup();
       this.prepareExecutable();
       this.spawnInit();
       this.writeIdMaps();
       this.release();
-      this.createCgroup();
-      this.joinCgroup();
       this.setOomScoreAdj();
       this.setupNetwork();
       this.sendConfig();
@@ -211,6 +215,7 @@ export class ContainerLaunch {
   private spawnInit(): void {
     const [parentEnd, childEnd] = socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC);
     this.sync = new SyncPipe(parentEnd);
+    const cgroupJoin = openCgroupJoin(this.cgroup);
     try {
       const first = spawnChild(
         createCommand({
@@ -222,6 +227,7 @@ export class ContainerLaunch {
           joinFds: this.joined.map((j) => j.fd),
           timeNamespace: this.namespaces.some((n) => n.type === "time" && !n.path),
           timeOffsets: timeOffsets(this.spec),
+          cgroupJoin,
         }),
       );
       if (this.joined.length > 0) {
@@ -239,6 +245,7 @@ export class ContainerLaunch {
       }
     } finally {
       close(childEnd);
+      cgroupJoin.close();
       closeJoined(this.joined);
       close(this.exeFd);
       this.exeFd = -1;
@@ -252,10 +259,6 @@ export class ContainerLaunch {
     if (!(this.flags & CLONE_NEWUSER)) return;
     writeIdMaps(this.pid, this.spec.linux?.uidMappings ?? [], this.spec.linux?.gidMappings ?? []);
     mark("idmap");
-  }
-
-  private joinCgroup(): void {
-    this.cgroup?.addProcess(this.pid);
   }
 
   private setOomScoreAdj(): void {
@@ -301,11 +304,10 @@ export class ContainerLaunch {
   }
 
   /**
-   * Sends the go-ahead byte: the child may now execute the init stage. The
-   * steps up to its "config" message (making and joining the cgroups, whose
-   * first join waits for an RCU grace period of 5-15 ms here, and the host
-   * side of the network) overlap the init stage's start-up: it runs no
-   * container code and touches nothing until the config arrives.
+   * Sends the go-ahead byte: the child joins its cgroups and executes the
+   * init stage. The steps up to its "config" message (the host side of the
+   * network, the seccomp filter) overlap the init stage's start-up, because
+   * it runs no container code and touches nothing until the config arrives.
    */
   private release(): void {
     this.sync!.sendGo();

@@ -77,6 +77,7 @@ export async function superviseForeground(launch: ContainerLaunch, opts: Supervi
   } else {
     teardown(launch.opts.store, launch.opts.id, launch.cgroup, launch.network);
   }
+  mark("removed");
   return code;
 }
 

@@ -161,6 +161,8 @@ export function setupContainerSide(state: NetworkState): void {
  * the failures are reported together in one NetworkError.
  */
 export function teardownHostSide(state: NetworkState, opts: HostOptions = {}): void {
+  // A container with only its loopback left nothing on the host side.
+  if (state.veths.length === 0 && state.netDevices.length === 0) return;
   const failures: string[] = [];
   const host = NetlinkSocket.open(opts.hostNetns);
   try {

@@ -157,6 +157,7 @@ struct ns_spawn {
 	int64_t cgroup_fd;        /* a cgroup2 directory to start the child in (CLONE_INTO_CGROUP), or -1 */
 	int64_t ntasks;           /* cgroup v1 "tasks" files the child writes "0" to, to join them itself */
 	int64_t tasks_fds[16];
+	int64_t parent_sync_fd;   /* the launcher's end of the sync socket, closed in the child */
 };
 
 #ifndef CLONE_INTO_CGROUP
@@ -591,11 +592,15 @@ static void __attribute__((noreturn)) child_stage(struct ns_spawn *s)
 	long r;
 	int err;
 
+	if (s->parent_sync_fd >= 0)
+		sys(SYS_close, (long)s->parent_sync_fd, 0, 0, 0, 0);
+
 	if (s->pdeathsig)
 		sys(SYS_prctl, PR_SET_PDEATHSIG, (long)s->pdeathsig, 0, 0, 0);
 
-	/* The launcher writes the id maps and joins the cgroups, then sends one
-	 * byte. EOF means it gave up. */
+	/* The launcher writes the id maps, then sends one byte. EOF means it
+	 * gave up or died: our copy of its end is closed, so nothing else keeps
+	 * the socket open. */
 	do
 		r = sys(SYS_read, sync, (long)&go, 1, 0, 0);
 	while (r == -EINTR);
@@ -834,6 +839,10 @@ long ns_spawn(struct ns_spawn *s)
 	/* As above; the child cloned below inherits it. */
 	sys(SYS_prctl, PR_SET_DUMPABLE, 0, 0, 0, 0);
 	reset_signals();
+	if (s->parent_sync_fd >= 0) {
+		sys(SYS_close, (long)s->parent_sync_fd, 0, 0, 0, 0);
+		s->parent_sync_fd = -1;
+	}
 	int sync = (int)s->sync_fd;
 	char go;
 	long r;
@@ -914,18 +923,24 @@ int ns_watch(int pid, int fd)
 }
 
 static volatile sig_atomic_t forward_pid;
+/* Signals that arrived while there was no target yet (bit N-1 for signal N). */
+static volatile uint64_t pending_signals;
 
 static void forward_signal(int sig)
 {
 	int saved = errno;
 	if (forward_pid > 0)
 		kill(forward_pid, sig);
+	else if (forward_pid == 0)
+		__atomic_or_fetch(&pending_signals, 1ULL << (sig - 1), __ATOMIC_SEQ_CST);
 	errno = saved;
 }
 
 /* Install a handler that sends every signal in mask (bit N-1 for signal N)
  * to pid. A C handler covers the real-time signals, which Bun's
- * process.on() accepts but never installs. */
+ * process.on() accepts but never installs. With pid 0, the signals are
+ * held until ns_forward_target names the process: the container's process
+ * should get them, not the init stage that comes before it. */
 int ns_forward_signals(int pid, uint64_t mask)
 {
 	struct sigaction sa;
@@ -943,8 +958,21 @@ int ns_forward_signals(int pid, uint64_t mask)
 	return 0;
 }
 
-/* Change the target of forwarded signals; 0 stops forwarding. */
+/* The signals held so far (bit N-1 for signal N). */
+uint64_t ns_forward_held(void)
+{
+	return __atomic_load_n(&pending_signals, __ATOMIC_SEQ_CST);
+}
+
+/* Change the target of forwarded signals and send it the held ones; -1
+ * stops forwarding. */
 void ns_forward_target(int pid)
 {
 	forward_pid = pid;
+	if (pid <= 0)
+		return;
+	uint64_t held = __atomic_exchange_n(&pending_signals, 0, __ATOMIC_SEQ_CST);
+	for (int sig = 1; sig <= 64; sig++)
+		if (held & (1ULL << (sig - 1)))
+			kill(pid, sig);
 }

@@ -14,7 +14,9 @@ export type ParentMessage =
   /** The prestart and createRuntime hooks have run; continue towards pivot_root. */
   | { type: "hooksDone" }
   /** Execute the container process now (`ns run`; `ns start` uses the exec fifo). */
-  | { type: "start" };
+  | { type: "start" }
+  /** `ns create` has recorded the container and returns: wait on the exec fifo for `ns start`. */
+  | { type: "detach" };
 
 /** Messages from the init stage (and the C trampoline) to the launcher. */
 export type ChildMessage =

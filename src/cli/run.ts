@@ -8,6 +8,7 @@ import { ContainerLaunch } from "../launcher/launch.ts";
 import { superviseForeground } from "../launcher/supervise.ts";
 import { log, logContext } from "../log.ts";
 import { StateStore } from "../state/store.ts";
+import { writeStdout } from "../output.ts";
 import type { ParsedArgs } from "./args.ts";
 import type { Globals } from "./commands.ts";
 import { requireProcess, validateSpec } from "../config/validate.ts";
@@ -23,6 +24,8 @@ export default async function run(args: ParsedArgs, globals: Globals): Promise<n
     id = `ns-${crypto.getRandomValues(new Uint32Array(2)).reduce((a, n) => a + n.toString(16).padStart(8, "0"), "")}`;
     bundle = process.cwd();
     spec = hostSpec(command, process.env, process.cwd());
+    // --network gives the sandbox a network namespace of its own instead of the host's.
+    if (o.network !== undefined) spec.linux!.namespaces!.push({ type: "network" });
   } else {
     if (id === undefined) throw new UserError('run: missing ID (or run a host command with "ns run -- CMD")', 2);
     bundle = resolve((o.bundle as string | undefined) ?? ".");
@@ -50,5 +53,8 @@ export default async function run(args: ParsedArgs, globals: Globals): Promise<n
     hostRoot: hostMode,
     noCgroup: hostMode,
   });
-  return superviseForeground(launch, { detach, keep: o.keep === true, consoleSocket: o["console-socket"] as string | undefined });
+  const code = await superviseForeground(launch, { detach, keep: o.keep === true, consoleSocket: o["console-socket"] as string | undefined });
+  // A detached sandbox has an id the caller did not choose: print it, for ns state, exec and delete.
+  if (detach && hostMode) writeStdout(`${id}\n`);
+  return code;
 }

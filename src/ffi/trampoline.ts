@@ -16,6 +16,7 @@ function open() {
     ns_watch: { args: [i32, i32], returns: i32 },
     ns_forward_signals: { args: [i32, u64], returns: i32 },
     ns_forward_target: { args: [i32], returns: V },
+    ns_forward_held: { args: [], returns: u64 },
   }).symbols;
 }
 
@@ -204,9 +205,11 @@ export interface SpawnSpec {
   cgroupFd?: number;
   /** cgroup v1 "tasks" fds (opened for writing) that the child joins itself; at most 16. */
   tasksFds?: readonly number[];
+  /** The launcher's end of the sync socket: the child closes its copy, so that it sees EOF when the launcher dies. */
+  parentSyncFd?: number;
 }
 
-const SPAWN_FIELDS = 42;
+const SPAWN_FIELDS = 43;
 
 /** Starts a child through the trampoline; returns its pid (the intermediate one when joining namespaces). */
 export function spawnChild(spec: SpawnSpec): number {
@@ -238,6 +241,7 @@ export function spawnChild(spec: SpawnSpec): number {
   if (tasks.length > 16) throw new Error("at most 16 cgroup v1 hierarchies can be joined");
   s.set(25, tasks.length);
   tasks.forEach((fd, i) => s.set(26 + i, fd));
+  s.set(42, spec.parentSyncFd ?? -1);
   const pid = Number(lib().ns_spawn(s.pointer));
   void arena;
   if (pid < 0) throw new SyscallError("clone", -pid);
@@ -250,13 +254,21 @@ export function watchChild(pid: number, fd: number): void {
   if (r < 0) throw new SyscallError("pthread_create", -r, `watch ${pid}`);
 }
 
-/** Forwards the signals in mask (bit N-1 for signal N) to pid from a C handler. */
+/**
+ * Forwards the signals in mask (bit N-1 for signal N) to pid from a C
+ * handler. With pid 0 they are held until setForwardTarget names a process.
+ */
 export function forwardSignals(pid: number, mask: bigint): void {
   const r = lib().ns_forward_signals(pid, mask);
   if (r < 0) throw new SyscallError("sigaction", -r);
 }
 
-/** Stops forwarding (pid 0) or forwards to another pid. */
+/** The signals held so far for the coming target (bit N-1 for signal N). */
+export function heldSignals(): bigint {
+  return BigInt(lib().ns_forward_held());
+}
+
+/** Forwards to pid from now on, sending it the signals held so far; -1 stops forwarding. */
 export function setForwardTarget(pid: number): void {
   lib().ns_forward_target(pid);
 }

@@ -31,7 +31,7 @@ import { mountAll, prepareRoot, type RootfsContext } from "../mounts/rootfs.ts";
 import { enterRootfs, maskPaths, moveIntoRootfs, readonlyPaths, remountRootReadonly, setRootPropagation } from "../mounts/pivot.ts";
 import { ensureFile } from "../mounts/paths.ts";
 import { AT_RECURSIVE, mount, mountSetattr } from "../ffi/libc.ts";
-import { MOUNT_ATTR_RDONLY, MS_BIND, MS_REC } from "../mounts/options.ts";
+import { MOUNT_ATTR_NODEV, MOUNT_ATTR_RDONLY, MS_BIND, MS_REC } from "../mounts/options.ts";
 import { openPty, setWindowSize } from "../console/pty.ts";
 import { SyncPipe } from "../sync.ts";
 import type { InitConfig } from "./config.ts";
@@ -41,6 +41,8 @@ import { writeStderr } from "../output.ts";
 let currentStep = "config";
 /** The exec fifo, open for writing from ns start until execve closes it; -1 before. */
 let startFd = -1;
+/** `ns create` has recorded the container and returned. */
+let detached = false;
 const started = performance.now();
 
 /** Runs the init stage; never returns. */
@@ -64,8 +66,10 @@ export async function init(): Promise<never> {
     try {
       sync.send({ type: "error", step: currentStep, message, ...(errno === undefined ? {} : { errno: Math.abs(errno) }), ...(exitCode === undefined ? {} : { exitCode }) });
     } catch {
-      // After `ns create` returned, nobody listens: the container's stderr is the place left.
-      writeStderr(`ns: ${message}\n`);
+      // After `ns create` returned, nobody listens: the container's stderr is
+      // the place left. Before that, the launcher died and the caller has
+      // heard of it already.
+      if (detached) writeStderr(`ns: ${message}\n`);
     }
     // ns start reads the exec fifo until it closes: text there is why the process did not start.
     if (startFd >= 0) {
@@ -172,8 +176,15 @@ async function runInit(sync: SyncPipe, config: InitConfig): Promise<never> {
   sync.send({ type: "created" });
 
   step("start", sync, debug);
-  if (fifo >= 0) waitForStart(procFds, fifo);
-  else sync.expect("start");
+  if (fifo >= 0) {
+    // EOF instead of "detach": ns create died before it recorded the
+    // container, and nothing would ever start or delete it.
+    if (sync.receive()?.message.type !== "detach") process.exit(1);
+    detached = true;
+    waitForStart(procFds, fifo);
+  } else {
+    sync.expect("start");
+  }
 
   step("startContainer hooks", sync, debug);
   runHooks("startContainer", config.startContainerHooks, config.hookState);
@@ -234,7 +245,8 @@ function runRuntimeHooks(sync: SyncPipe, config: InitConfig): void {
  */
 function bindHostRoot(rootfs: string): void {
   mount("/", rootfs, "bind", MS_BIND | MS_REC);
-  mountSetattr(rootfs, AT_RECURSIVE, MOUNT_ATTR_RDONLY, 0);
+  // nodev as well: a device node anywhere in the host's tree stays closed.
+  mountSetattr(rootfs, AT_RECURSIVE, MOUNT_ATTR_RDONLY | MOUNT_ATTR_NODEV, 0);
 }
 
 /**

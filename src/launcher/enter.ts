@@ -77,9 +77,12 @@ function describeErrno(errno: number | undefined): string {
 
 function execStepError(step: string, errno: number | undefined, file: string, cwd: string): UserError {
   if (step === "execve") {
-    if (errno === ENOENT) return new UserError(`exec "${file}": executable file not found in $PATH`, 127);
+    // execvpe(3) searches $PATH only for a name without a slash.
+    if (errno === ENOENT && !file.includes("/")) return new UserError(`exec "${file}": executable file not found in $PATH`, 127);
+    if (errno === ENOENT) return new UserError(`exec "${file}": no such file or directory`, 127);
     return new UserError(`exec "${file}": ${describeErrno(errno)}`, 126);
   }
+  if (step === "setrlimit") return new UserError(`process.rlimits: setrlimit: ${describeErrno(errno)}`);
   if (step === "getcwd") {
     // ns_exec rejects a working directory that getcwd reports outside the
     // container's root, such as one reached through an inherited fd.

@@ -6,14 +6,14 @@ import { resolve } from "node:path";
 import { cgroupFor, defaultDeviceRules, type Cgroup } from "../cgroups/index.ts";
 import type { Spec } from "../config/schema.ts";
 import { UserError } from "../errors.ts";
-import { chown, close, exitCodeOf, mkfifo, SyscallError, SOCK_CLOEXEC, SOCK_STREAM, AF_UNIX, socketpair, tryKill, waitpid } from "../ffi/libc.ts";
-import { forwardSignals, spawnChild, type SpawnSpec } from "../ffi/trampoline.ts";
+import { chown, close, exitCodeOf, mkfifo, pollIn, SyscallError, SOCK_CLOEXEC, SOCK_STREAM, AF_UNIX, socketpair, tryKill, waitpid } from "../ffi/libc.ts";
+import { heldSignals, spawnChild, type SpawnSpec } from "../ffi/trampoline.ts";
 import { runHooks } from "../hooks.ts";
 import type { InitConfig } from "../init/config.ts";
 import { log, mark } from "../log.ts";
 import { CLONE_NEWCGROUP, CLONE_NEWIPC, CLONE_NEWNET, CLONE_NEWTIME, CLONE_NEWUSER, CLONE_NEWUTS, getNamespaceFlags, hasNamespace, type NamespaceEntry } from "../namespaces.ts";
 import type { NetworkPlan } from "../network/options.ts";
-import { readStartTime } from "../proc.ts";
+import { readProcessState, readStartTime } from "../proc.ts";
 import type { ContainerRecord, StateStore } from "../state/store.ts";
 import { ociState } from "../state/oci.ts";
 import { SyncPipe } from "../sync.ts";
@@ -40,7 +40,7 @@ export interface LaunchOptions {
   debug: boolean;
   /** Run on a read-only view of the host's root (the zero-config mode). */
   hostRoot?: boolean | undefined;
-  /** Skip the cgroup (the zero-config mode: its pid namespace already bounds it). */
+  /** Skip the cgroup (the zero-config mode, which sets no limits; its pid namespace ends every process with the command). */
   noCgroup?: boolean | undefined;
   /** Receives the pty master when process.terminal is set. */
   onConsole?: ((master: number) => void) | undefined;
@@ -78,6 +78,8 @@ export function createCommand(o: {
   timeOffsets?: string | undefined;
   /** The container's cgroups, which the child joins before it executes the init stage. */
   cgroupJoin?: CgroupJoin | undefined;
+  /** The launcher's end of the sync socket, which the child closes. */
+  parentSyncFd?: number | undefined;
 }): SpawnSpec {
   const childSyncFd = 3 + o.preserveFds;
   return {
@@ -94,6 +96,7 @@ export function createCommand(o: {
     ...(o.timeNamespace ? { timeNamespace: { offsets: o.timeOffsets } } : {}),
     ...(o.cgroupJoin?.cgroupFd !== undefined ? { cgroupFd: o.cgroupJoin.cgroupFd } : {}),
     tasksFds: o.cgroupJoin?.tasksFds ?? [],
+    ...(o.parentSyncFd !== undefined ? { parentSyncFd: o.parentSyncFd } : {}),
   };
 }
 
@@ -143,6 +146,7 @@ export class ContainerLaunch {
       this.sendConfig();
       this.waitCreated();
       this.recordState();
+      if (this.opts.mode === "create") this.sync!.send({ type: "detach" });
     } catch (e) {
       // A write to the sync pipe fails when the init stage has died: say why it died.
       if (e instanceof SyscallError && (e.code === "EPIPE" || e.code === "ECONNRESET") && this.pid > 0) {
@@ -189,14 +193,25 @@ export class ContainerLaunch {
     this.cgroup.create();
     // As in runc, every container starts from "deny all" plus the devices
     // the spec says it always has; the config's rules come in between.
-    const resources = this.spec.linux?.resources ?? {};
+    const { pids: _pids, ...resources } = this.spec.linux?.resources ?? {};
     const devices = [{ allow: false, access: "rwm" }, ...(resources.devices ?? []), ...defaultDeviceRules];
     this.cgroup.apply({ ...resources, devices } as typeof resources);
     mark("cgroup");
   }
 
+  /**
+   * pids.max takes effect once the init stage is done: the init stage is a
+   * Bun process of several threads, and every thread counts against the
+   * limit, so a limit of a few tasks would stop it starting. runc likewise
+   * sets the limits just before its init executes the container process.
+   */
+  private applyPidsLimit(): void {
+    const pids = this.spec.linux?.resources?.pids;
+    if (this.cgroup && pids) this.cgroup.update({ pids });
+  }
+
   private prepareExecutable(): void {
-    this.exeFd = openSealedExecutable(this.opts.store.root);
+    this.exeFd = openSealedExecutable();
     if (this.opts.mode === "create") {
       this.execFifo = `${this.stateDir}/exec.fifo`;
       mkfifo(this.execFifo, 0o600);
@@ -228,6 +243,7 @@ export class ContainerLaunch {
           timeNamespace: this.namespaces.some((n) => n.type === "time" && !n.path),
           timeOffsets: timeOffsets(this.spec),
           cgroupJoin,
+          parentSyncFd: parentEnd,
         }),
       );
       if (this.joined.length > 0) {
@@ -251,7 +267,6 @@ export class ContainerLaunch {
       this.exeFd = -1;
     }
     this.startTime = readStartTime(this.pid) ?? "";
-    if (this.opts.foreground) forwardSignals(this.pid, forwardedSignalMask(this.spec.process?.terminal === true));
     mark("spawn");
   }
 
@@ -374,6 +389,7 @@ export class ContainerLaunch {
   /** Serves the init stage's requests until it reports "created". */
   private waitCreated(): void {
     for (;;) {
+      this.waitReadable();
       const got = this.sync!.receive();
       if (got === null) this.failFromChild(undefined, "init");
       const message = got!.message;
@@ -392,6 +408,7 @@ export class ContainerLaunch {
           else close(got!.fd);
           break;
         case "created":
+          this.applyPidsLimit();
           mark("created");
           return;
         default:
@@ -467,6 +484,7 @@ export class ContainerLaunch {
   start(): void {
     this.sync!.send({ type: "start" });
     for (;;) {
+      this.waitReadable();
       const got = this.sync!.receive();
       if (got === null) break;
       if (got.message.type !== "log") this.failFromChild(got.message, "start");
@@ -478,6 +496,38 @@ export class ContainerLaunch {
     record.started = true;
     this.opts.store.write(record);
     mark("started");
+  }
+
+  /**
+   * Waits for the init stage's next message or its execve. If its main
+   * thread dies first (a seccomp filter that kills execve does that), the
+   * other threads of the Bun process would keep it, and the sync pipe, alive
+   * for ever: a zombie thread-group leader is the sign.
+   */
+  private waitReadable(): void {
+    while (!pollIn(this.sync!.fd, 100)) {
+      this.checkInterrupted();
+      if (readProcessState(this.pid) !== "Z") continue;
+      tryKill(this.pid, SIGKILL);
+      throw new UserError("the container's process died before it started: its init stage was killed at execve (does linux.seccomp kill execve?)");
+    }
+    this.checkInterrupted();
+  }
+
+  /**
+   * A foreground launcher holds the signals it gets until the container's
+   * process runs (see superviseForeground). A signal that would end the
+   * launcher (SIGHUP, SIGINT, SIGQUIT, SIGTERM) stops the start-up instead:
+   * the caller wants it to end, and nothing of the container runs yet.
+   */
+  private checkInterrupted(): void {
+    if (!this.opts.foreground) return;
+    const held = heldSignals();
+    for (const sig of [1, 2, 3, 15]) {
+      if (held & (1n << BigInt(sig - 1))) {
+        throw new UserError(`start-up interrupted by signal ${sig}; the container was removed`, 128 + sig);
+      }
+    }
   }
 
   /** Kills what is left and removes the cgroup, network and state directory. */

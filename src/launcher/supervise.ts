@@ -1,14 +1,15 @@
 // The foreground launcher of `ns run`: start the container, relay its
 // terminal when it has one, forward signals, wait for it, clean up.
 import { exitCodeOf } from "../ffi/libc.ts";
-import { setForwardTarget } from "../ffi/trampoline.ts";
+import { forwardSignals, setForwardTarget } from "../ffi/trampoline.ts";
 import { runHooks } from "../hooks.ts";
 import { log, mark } from "../log.ts";
 import { UserError } from "../errors.ts";
 import type { ConsoleSocket, TerminalRelay } from "../console/index.ts";
 import type { ContainerLaunch } from "./launch.ts";
-import { teardown } from "./launch.ts";
+import { forwardedSignalMask, teardown } from "./launch.ts";
 import { shedStartupPages } from "./memory.ts";
+import { emulateDefaultActions } from "./pid1.ts";
 import { waitForExit } from "./wait.ts";
 
 export interface SuperviseOptions {
@@ -27,6 +28,10 @@ export async function superviseForeground(launch: ContainerLaunch, opts: Supervi
     throw e;
   }
 
+  // Signals are held from here until the container's process runs: sent
+  // any earlier, they would reach the init stage, which as pid 1 of its pid
+  // namespace has no handler for them, and be lost.
+  if (!opts.detach) forwardSignals(0, forwardedSignalMask(launch.spec.process?.terminal === true));
   try {
     launch.launch();
   } catch (e) {
@@ -40,6 +45,8 @@ export async function superviseForeground(launch: ContainerLaunch, opts: Supervi
     launch.destroy();
     throw e;
   }
+  if (!opts.detach) setForwardTarget(launch.pid);
+  const pid1 = launch.opts.hostRoot && !opts.detach ? emulateDefaultActions(launch.pid) : undefined;
   try {
     runHooks("poststart", launch.spec.hooks?.poststart, launch.hookState("running"));
   } catch (e) {
@@ -58,12 +65,14 @@ export async function superviseForeground(launch: ContainerLaunch, opts: Supervi
     status = await waitForExit(launch.pid);
     clearTimeout(shed);
     // The pid is free for reuse now: no later signal may reach whatever takes it.
-    setForwardTarget(0);
+    setForwardTarget(-1);
+    pid1?.stop();
     mark("exited");
   } finally {
     await terminal.finish();
   }
-  const code = exitCodeOf(status);
+  // A command killed for a signal the launcher got reports that signal, not SIGKILL.
+  const code = pid1?.killedFor !== undefined && exitCodeOf(status) === 128 + 9 ? 128 + pid1.killedFor : exitCodeOf(status);
   const pid = launch.pid;
   launch.pid = 0;
   try {

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "
 import { mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { NS } from "../helpers/bundle.ts";
 import { makeStateRoot, mountLeftovers, ns, removeStateRoot } from "../helpers/ns.ts";
 import { expectOneLineError, sections, statusFields } from "../helpers/run.ts";
 
@@ -37,7 +38,7 @@ function hostRun(script: string, env: Record<string, string> = {}) {
 
 /** Expects no container in the state root, no mount that mentions it and no process with the marker. */
 function expectNothingLeft(marker: string): void {
-  const entries = readdirSync(root).filter((name) => name !== ".ns-exe");
+  const entries = readdirSync(root);
   expect(entries).toEqual([]);
   expect(mountLeftovers(root)).toEqual([]);
   expect(readdirSync("/proc").filter((p) => /^\d+$/.test(p) && cmdlineOf(p).includes(marker))).toEqual([]);
@@ -110,12 +111,36 @@ describe("ns run -- CMD", () => {
     expect(out.cgroup).toBe(readFileSync("/proc/self/cgroup", "utf8").trim());
   });
 
-  test("keeps Docker's default capabilities and no_new_privs", () => {
+  test("keeps Docker's capabilities but CAP_MKNOD", () => {
     const r = hostRun("grep -E '^(CapBnd|CapEff|NoNewPrivs):' /proc/self/status");
     const fields = statusFields(r.stdout);
-    expect(fields.CapBnd).toBe("00000000a80425fb");
-    expect(fields.CapEff).toBe("00000000a80425fb");
+    // Docker's default set (0xa80425fb) without CAP_MKNOD (bit 27).
+    expect(fields.CapBnd).toBe("00000000a00425fb");
+    expect(fields.CapEff).toBe("00000000a00425fb");
     expect(fields.NoNewPrivs).toBe("1");
+  });
+
+  test("cannot open a host device", () => {
+    // mknod fails without CAP_MKNOD, and the host's tree is mounted nodev.
+    const r = hostRun("mknod /tmp/disk b 7 0 2>/dev/null; echo mknod=$?; head -c1 /dev/full >/dev/null && echo ok");
+    expect(r.stdout).toBe("mknod=1\nok\n");
+    const mounts = hostRun("awk '$5 == \"/usr\" || $5 == \"/\" {print $6}' /proc/self/mountinfo");
+    for (const options of mounts.stdout.trim().split("\n")) expect(options.split(",")).toContain("nodev");
+  });
+
+  test("hides the host's /run", () => {
+    const r = hostRun("ls -A /run | wc -l");
+    expect(r.stdout).toBe("0\n");
+  });
+
+  test("ends the command on SIGTERM although it is pid 1", async () => {
+    const marker = `host-mode-${process.pid}-${++counter}`;
+    const child = Bun.spawn([NS, "--root", root, "run", "--", "sh", "-c", `sleep 30 # ${marker}`], { cwd: workdir, stdout: "pipe", stderr: "pipe" });
+    await Bun.sleep(500);
+    child.kill("SIGTERM");
+    const code = await Promise.race([child.exited, Bun.sleep(10_000).then(() => -1)]);
+    expect(code).toBe(128 + 15);
+    expectNothingLeft(marker);
   });
 
   test("reports a missing program with exit code 127", () => {

@@ -135,6 +135,7 @@ struct ns_exec {
 	int64_t seccomp_flags;
 	int64_t failed_step;      /* out: enum ns_step of the failure */
 	int64_t setsid;           /* 1: new session, fd 0 becomes the controlling tty */
+	int64_t report_fd;        /* the sync fd, for a failure after the seccomp filter is in, or -1 */
 };
 
 /* How ns_spawn starts the child. */
@@ -501,6 +502,13 @@ int ns_exec(struct ns_exec *x)
 
 	int err = exec_in_path((const char *)(uintptr_t)x->file, (char *const *)(uintptr_t)x->argv,
 			       (char *const *)(uintptr_t)x->envp);
+	/* Under the container's seccomp filter the caller may be unable to run
+	 * at all (a filter whose default denies every call stops Bun), so the
+	 * failure is reported and the process ends here. */
+	if (x->seccomp) {
+		report_error((int)x->report_fd, STEP_EXECVE, err);
+		sys(SYS_exit_group, err == ENOENT ? 127 : 126, 0, 0, 0, 0);
+	}
 	return fail(x, STEP_EXECVE, err);
 }
 

@@ -109,9 +109,11 @@ export interface ExecSpec {
   seccomp?: { prog: NodeJS.TypedArray | DataView; flags: number };
   /** Start a new session with fd 0 as the controlling terminal. */
   setsid?: boolean;
+  /** The sync fd, where ns_exec reports an execve failure once the seccomp filter is in. */
+  reportFd?: number;
 }
 
-const EXEC_FIELDS = 25;
+const EXEC_FIELDS = 26;
 const X_FAILED_STEP = 23;
 
 function layoutExec(spec: ExecSpec, arena: Arena): Struct {
@@ -151,6 +153,7 @@ function layoutExec(spec: ExecSpec, arena: Arena): Struct {
   s.set(21, spec.seccomp ? (ptr(arena.keep(spec.seccomp.prog)) as unknown as number) : 0);
   s.set(22, spec.seccomp?.flags ?? 0);
   s.set(24, spec.setsid ? 1 : 0);
+  s.set(25, spec.reportFd ?? -1);
   arena.keep(s.view);
   return s;
 }

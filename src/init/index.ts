@@ -171,6 +171,7 @@ async function runInit(sync: SyncPipe, config: InitConfig): Promise<never> {
   step("lookup", sync, debug);
   const spec = buildExecSpec(config, (message) => sendLog(sync, "info", message));
   spec.file = lookPath(config.process.args[0]!, spec.env);
+  spec.reportFd = sync.fd;
 
   step("created", sync, debug);
   sync.send({ type: "created" });

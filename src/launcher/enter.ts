@@ -77,7 +77,7 @@ function describeErrno(errno: number | undefined): string {
 
 function execStepError(step: string, errno: number | undefined, file: string, cwd: string): UserError {
   if (step === "execve") {
-    // execvpe(3) searches $PATH only for a name without a slash.
+    // The trampoline searches $PATH only for a name without a slash, as execvp(3) does.
     if (errno === ENOENT && !file.includes("/")) return new UserError(`exec "${file}": executable file not found in $PATH`, 127);
     if (errno === ENOENT) return new UserError(`exec "${file}": no such file or directory`, 127);
     return new UserError(`exec "${file}": ${describeErrno(errno)}`, 126);

@@ -36,7 +36,9 @@ export function openJoinedNamespaces(namespaces: readonly NamespaceEntry[]): Joi
         throw e;
       }
       if (type !== namespaceList[ns.type].flag) {
-        throw new UserError(`${field}: "${ns.path}" is not a ${ns.type} namespace`);
+        const actual = Object.entries(namespaceList).find(([, entry]) => entry.flag === type)?.[0];
+        const is = actual === undefined ? "is a namespace of another type" : `is ${namespacePhrase(actual)}`;
+        throw new UserError(`${field}: "${ns.path}" ${is}, not ${namespacePhrase(ns.type)}`);
       }
     });
   } catch (e) {
@@ -44,6 +46,11 @@ export function openJoinedNamespaces(namespaces: readonly NamespaceEntry[]): Joi
     throw e;
   }
   return opened.sort((a, b) => JOIN_ORDER.indexOf(a.type) - JOIN_ORDER.indexOf(b.type));
+}
+
+/** "an ipc namespace", "a uts namespace": the article goes by how the type is read aloud. */
+function namespacePhrase(type: string): string {
+  return `${/^[aeio]/.test(type) ? "an" : "a"} ${type} namespace`;
 }
 
 export function closeJoined(joined: readonly JoinedNamespace[]): void {

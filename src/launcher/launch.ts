@@ -6,7 +6,7 @@ import { resolve } from "node:path";
 import { cgroupFor, defaultDeviceRules, type Cgroup } from "../cgroups/index.ts";
 import type { Spec } from "../config/schema.ts";
 import { UserError } from "../errors.ts";
-import { chown, close, exitCodeOf, mkfifo, pollIn, SyscallError, SOCK_CLOEXEC, SOCK_STREAM, AF_UNIX, socketpair, tryKill, waitpid } from "../ffi/libc.ts";
+import { chown, close, errnoName, errnoText, exitCodeOf, mkfifo, pollIn, SyscallError, SOCK_CLOEXEC, SOCK_STREAM, AF_UNIX, socketpair, tryKill, waitpid } from "../ffi/libc.ts";
 import { heldSignals, spawnChild, type SpawnSpec } from "../ffi/trampoline.ts";
 import { runHooks } from "../hooks.ts";
 import type { InitConfig } from "../init/config.ts";
@@ -426,8 +426,12 @@ export class ContainerLaunch {
   failFromChild(message: unknown, fallbackStep: string): never {
     const m = message as { type?: string; step?: string; message?: string; errno?: number; exitCode?: number } | undefined;
     if (m?.type === "error") {
-      const text = m.message ?? `${m.step}: errno ${m.errno}`;
-      throw new UserError(text, m.exitCode ?? 1);
+      // The C trampoline reports a step and an errno, without a message.
+      const errno = m.errno ?? 0;
+      const program = m.step === "execve" ? ` "${this.spec.process?.args?.[0] ?? ""}"` : "";
+      const text = m.message ?? `${m.step}${program}: ${errnoName(errno)} (${errnoText(errno)})`;
+      const code = m.exitCode ?? (m.step === "execve" ? (errno === 2 ? 127 : 126) : 1);
+      throw new UserError(text, code);
     }
     // No message: the child died before it could say why.
     let status = "";

@@ -8,6 +8,7 @@ import { filterArches } from "./arch.ts";
 import { BPF_MAXINSNS, encodeProgram, type Instruction } from "./bpf.ts";
 import { generateProgram } from "./codegen.ts";
 import { buildRules, type SeccompConfig } from "./rules.ts";
+import { runFilter } from "./verdict.ts";
 
 export type { SeccompConfig, SeccompSyscallConfig } from "./rules.ts";
 export { loadableFilter, type EncodedFilter, type LoadableFilter } from "./load.ts";
@@ -54,6 +55,23 @@ export function compileSeccomp(config: SeccompConfig, warn: (message: string) =>
   return { instructions, flags };
 }
 
+const SECCOMP_RET_ACTION_FULL = 0xffff0000;
+const SECCOMP_RET_ALLOW = 0x7fff0000;
+const SECCOMP_RET_LOG = 0x7ffc0000;
+const NR_EXECVE_X86_64 = 59;
+
+/**
+ * Rejects a filter that does not let execve(2) through: the container's
+ * process starts with that call under the filter, so it could never start,
+ * and a filter that also denies exit leaves the runtime no way out.
+ */
+function checkExecveAllowed(program: SeccompProgram): void {
+  const action = (runFilter(program.instructions, { nr: NR_EXECVE_X86_64 }) & SECCOMP_RET_ACTION_FULL) >>> 0;
+  if (action !== SECCOMP_RET_ALLOW && action !== SECCOMP_RET_LOG) {
+    throw new UserError("linux.seccomp: the filter does not allow execve, so the container's process could never start");
+  }
+}
+
 /**
  * Compiles linux.seccomp into the bytes of its struct sock_filter array.
  * The launcher does this while the init stage starts up, so that the
@@ -61,6 +79,7 @@ export function compileSeccomp(config: SeccompConfig, warn: (message: string) =>
  */
 export function encodeSeccomp(config: SeccompConfig, warn: (message: string) => void): EncodedFilter {
   const program = compileSeccomp(config, warn);
+  checkExecveAllowed(program);
   return { filter: Buffer.from(encodeProgram(program.instructions)).toString("base64"), flags: program.flags };
 }
 

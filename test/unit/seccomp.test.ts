@@ -1,6 +1,7 @@
 // The seccomp compiler: programs checked instruction by instruction for a tiny
 // profile, and verdicts for given seccomp_data from a classic BPF interpreter
 // written here (with the kernel's checks of a seccomp program).
+import { runFilter } from "../../src/seccomp/verdict.ts";
 import { ptr } from "bun:ffi";
 import { describe, expect, test } from "bun:test";
 import { compileSeccomp, seccompFilter, type SeccompConfig } from "../../src/seccomp/index.ts";
@@ -57,55 +58,8 @@ function checkProgram(program: readonly Instruction[]): void {
   if (program.at(-1)!.code !== 0x06) throw new Error("the last instruction is not ret");
 }
 
-interface SeccompData {
-  nr: number;
-  arch?: number;
-  args?: bigint[];
-}
-
 /** Runs the program on seccomp_data; returns the SECCOMP_RET_* value. */
-function run(program: readonly Instruction[], data: SeccompData): number {
-  const memory = new DataView(new ArrayBuffer(64));
-  memory.setUint32(0, data.nr >>> 0, true);
-  memory.setUint32(4, data.arch ?? AUDIT_ARCH_X86_64, true);
-  (data.args ?? []).forEach((arg, i) => memory.setBigUint64(16 + 8 * i, BigInt.asUintN(64, arg), true));
-  let a = 0;
-  let pc = 0;
-  for (;;) {
-    const insn = program[pc];
-    if (!insn) throw new Error(`ran off the program at ${pc}`);
-    const branch = (condition: boolean) => (pc += 1 + (condition ? insn.jt : insn.jf));
-    switch (insn.code) {
-      case 0x20:
-        a = memory.getUint32(insn.k, true);
-        pc++;
-        break;
-      case 0x54:
-        a = (a & insn.k) >>> 0;
-        pc++;
-        break;
-      case 0x06:
-        return insn.k >>> 0;
-      case 0x05:
-        pc += 1 + insn.k;
-        break;
-      case 0x15:
-        branch(a === insn.k);
-        break;
-      case 0x25:
-        branch(a > insn.k);
-        break;
-      case 0x35:
-        branch(a >= insn.k);
-        break;
-      case 0x45:
-        branch((a & insn.k) !== 0);
-        break;
-      default:
-        throw new Error(`opcode 0x${insn.code.toString(16)}`);
-    }
-  }
-}
+const run = runFilter;
 
 function compile(config: SeccompConfig, warnings: string[] = []): Instruction[] {
   const program = compileSeccomp(config, (message) => warnings.push(message)).instructions;

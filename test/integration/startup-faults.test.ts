@@ -1,0 +1,157 @@
+// Faults around a container's start-up: signals that arrive before the
+// container's process runs, a launcher killed half-way, a pids limit smaller
+// than the init stage's threads, and seccomp filters that stop execve.
+import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
+import { chmodSync } from "node:fs";
+import { makeBundle, NS, type Bundle } from "../helpers/bundle.ts";
+import { leftovers, makeStateRoot, ns, processLeftovers, removeStateRoot } from "../helpers/ns.ts";
+import { expectClean, expectOneLineError, runScript } from "../helpers/run.ts";
+
+setDefaultTimeout(60_000);
+
+let root: string;
+let counter = 0;
+const bundles: Bundle[] = [];
+
+function nextId(): string {
+  return `startup-${process.pid}-${++counter}`;
+}
+
+function bundleWith(edit: (config: any) => void): Bundle {
+  const bundle = makeBundle(edit);
+  chmodSync(bundle.dir, 0o755);
+  bundles.push(bundle);
+  return bundle;
+}
+
+beforeAll(() => {
+  root = makeStateRoot();
+});
+
+afterAll(() => {
+  for (const bundle of bundles) bundle.remove();
+  removeStateRoot(root);
+});
+
+describe("signals during start-up", () => {
+  test("SIGTERM before the process runs stops the start-up", async () => {
+    const id = nextId();
+    // A hook that sleeps keeps the start-up going long enough to signal it.
+    const bundle = bundleWith((c) => {
+      c.process.args = ["sh", "-c", `echo started ${id}`];
+      c.hooks = { createRuntime: [{ path: "/bin/sleep", args: ["sleep", "1"] }] };
+    });
+    const child = Bun.spawn([NS, "--root", root, "run", "--bundle", bundle.dir, id], { stdout: "pipe", stderr: "pipe" });
+    await Bun.sleep(300);
+    child.kill("SIGTERM");
+    const code = await child.exited;
+    const stdout = await new Response(child.stdout).text();
+    const stderr = await new Response(child.stderr).text();
+    expect(code).toBe(128 + 15);
+    expect(stdout).toBe("");
+    expectOneLineError(stderr, "interrupted by signal 15");
+    expectClean(root, id);
+  });
+
+  test("a signal held during start-up reaches the process", async () => {
+    const id = nextId();
+    // The trap is set before the process reads stdin, which holds it until the test has signalled.
+    const bundle = bundleWith((c) => {
+      c.process.args = ["sh", "-c", "trap 'echo got USR1; exit 4' USR1; read line; sleep 5 & wait", id];
+    });
+    const child = Bun.spawn([NS, "--root", root, "run", "--bundle", bundle.dir, id], { stdin: "pipe", stdout: "pipe", stderr: "pipe" });
+    await Bun.sleep(20);
+    child.kill("SIGUSR1");
+    await Bun.sleep(300);
+    child.stdin.write("go\n");
+    child.stdin.end();
+    const code = await child.exited;
+    const stdout = await new Response(child.stdout).text();
+    expect(stdout).toBe("got USR1\n");
+    expect(code).toBe(4);
+    expectClean(root, id);
+  });
+});
+
+describe("a launcher killed during start-up", () => {
+  test("leaves no init stage waiting for it", async () => {
+    const bundle = bundleWith((c) => {
+      c.process.args = ["sleep", "30"];
+    });
+    const ids: string[] = [];
+    for (let i = 0; i < 8; i++) {
+      const id = nextId();
+      ids.push(id);
+      const child = Bun.spawn([NS, "--root", root, "create", "--bundle", bundle.dir, id], { stdout: "ignore", stderr: "ignore" });
+      await Bun.sleep(10 + 8 * i);
+      child.kill("SIGKILL");
+      await child.exited;
+    }
+    await Bun.sleep(500);
+    for (const id of ids) {
+      // Nothing of the container may wait for a launcher that is gone.
+      const init = processLeftovers(id).length;
+      const state = ns(root, ["state", id]);
+      if (state.code === 0 && JSON.parse(state.stdout).status === "created") {
+        // create finished before the kill: a real container, deleted below.
+        expect(init).toBe(0);
+      }
+      ns(root, ["delete", "--force", id]);
+      expect(ns(root, ["state", id]).code).not.toBe(0);
+    }
+    const waiting = Bun.spawnSync(["sh", "-c", `ps -eo args | grep '^ns-init' | grep -v grep | wc -l`]).stdout.toString().trim();
+    expect(waiting).toBe("0");
+  });
+});
+
+describe("pids limits", () => {
+  test("a limit of 1 lets a single process run", () => {
+    const r = runScript(root, nextId(), "exec echo ok", {
+      edit: (c) => (c.linux.resources = { ...(c.linux.resources ?? {}), pids: { limit: 1 } }),
+    });
+    expect(r.stderr).toBe("");
+    expect(r.stdout).toBe("ok\n");
+    expect(r.code).toBe(0);
+    expectClean(root, r.id);
+  });
+});
+
+describe("seccomp and execve", () => {
+  test("a filter that denies execve is rejected", () => {
+    const r = runScript(root, nextId(), "echo never", {
+      edit: (c) => (c.linux.seccomp = { defaultAction: "SCMP_ACT_ERRNO" }),
+    });
+    expect(r.code).toBe(1);
+    expectOneLineError(r.stderr, "linux.seccomp", "execve");
+    expect(leftovers(root, r.id)).toEqual([]);
+  });
+
+  test("a filter that kills at execve ends the run", () => {
+    const r = runScript(root, nextId(), "echo never", {
+      edit: (c) =>
+        (c.linux.seccomp = {
+          defaultAction: "SCMP_ACT_ALLOW",
+          syscalls: [{ names: ["execve"], action: "SCMP_ACT_ERRNO", args: [{ index: 1, value: 0, op: "SCMP_CMP_NE" }] }],
+        }),
+    });
+    // The rule's argument condition hides the denial from the launcher's
+    // check, as any filter that depends on argument values would.
+    expect(r.code).toBeGreaterThan(0);
+    expect(r.stdout).toBe("");
+    expect(r.stderr.trim().split("\n")).toHaveLength(1);
+    expectClean(root, r.id);
+  });
+
+  test("a filter that kills the thread at execve is reported", () => {
+    const r = runScript(root, nextId(), "echo never", {
+      edit: (c) =>
+        (c.linux.seccomp = {
+          defaultAction: "SCMP_ACT_ALLOW",
+          syscalls: [{ names: ["execve"], action: "SCMP_ACT_KILL", args: [{ index: 1, value: 0, op: "SCMP_CMP_NE" }] }],
+        }),
+    });
+    expect(r.code).toBe(1);
+    expectOneLineError(r.stderr, "killed at execve");
+    expectClean(root, r.id);
+  });
+});

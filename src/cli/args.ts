@@ -39,14 +39,18 @@ function findOption(specs: readonly OptionSpec[], name: string): OptionSpec | un
  * Parses argv against option and positional specs. Options may appear
  * anywhere before `--`; the first argument of a `rest` positional and
  * everything after it are taken as they are (`ns exec ID sh -c 'x --y'`).
+ * Errors start with the command's name, or with nothing for the global
+ * options (command undefined).
  */
 export function parseArgs(
   argv: readonly string[],
   options: readonly OptionSpec[],
   positionals: readonly PositionalSpec[],
-  command: string,
+  command: string | undefined,
   stopAtFirstPositional = false,
 ): ParsedArgs & { rest: string[] } {
+  const prefix = command === undefined ? "" : `${command}: `;
+  const helpCommand = command === undefined ? "ns --help" : `ns ${command} --help`;
   const parsed: Record<string, ParsedValue> = {};
   const words: string[] = [];
   const restIndex = positionals.findIndex((p) => p.rest);
@@ -74,19 +78,19 @@ export function parseArgs(
     const eq = body.indexOf("=");
     const name = eq >= 0 ? body.slice(0, eq) : body;
     const spec = findOption(options, name);
-    if (!spec) throw new UserError(`${command}: unknown option "${arg}" (see "ns ${command} --help")`, 2);
+    if (!spec) throw new UserError(`${prefix}unknown option "${arg}" (see "${helpCommand}")`, 2);
     let value: string | undefined = eq >= 0 ? body.slice(eq + 1) : undefined;
     if (spec.type === "boolean") {
       parsed[spec.name] = value === undefined ? true : !/^(false|0|no)$/i.test(value);
       continue;
     }
     if (value === undefined) {
-      if (i + 1 >= argv.length) throw new UserError(`${command}: option "--${spec.name}" needs a value`, 2);
+      if (i + 1 >= argv.length) throw new UserError(`${prefix}option "--${spec.name}" needs a value`, 2);
       value = argv[++i]!;
     }
     if (spec.type === "number") {
       const n = Number(value);
-      if (!Number.isInteger(n)) throw new UserError(`${command}: option "--${spec.name}": expected an integer, got "${value}"`, 2);
+      if (!Number.isInteger(n)) throw new UserError(`${prefix}option "--${spec.name}": expected an integer, got "${value}"`, 2);
       parsed[spec.name] = n;
     } else if (spec.type === "array") {
       const list = (parsed[spec.name] as string[] | undefined) ?? [];
@@ -105,13 +109,13 @@ export function parseArgs(
     }
     const word = words[index];
     if (word === undefined && p.required && parsed.help !== true) {
-      throw new UserError(`${command}: missing ${p.name.toUpperCase()} (see "ns ${command} --help")`, 2);
+      throw new UserError(`${prefix}missing ${p.name.toUpperCase()} (see "${helpCommand}")`, 2);
     }
     result[p.name] = word;
   });
   const fixed = restIndex >= 0 ? restIndex : positionals.length;
   if (restIndex < 0 && words.length > fixed) {
-    throw new UserError(`${command}: unexpected argument "${words[fixed]}"`, 2);
+    throw new UserError(`${prefix}unexpected argument "${words[fixed]}"`, 2);
   }
   return { options: parsed, positionals: result, rest: restIndex >= 0 ? [] : rest };
 }

@@ -43,7 +43,7 @@ const noPivot: OptionSpec = { name: "no-pivot", type: "boolean", description: "u
 const network: OptionSpec = { name: "network", type: "array", value: "SPEC", description: "network of the container, repeatable (see docs/networking.md)" };
 const noNewKeyring: OptionSpec = { name: "no-new-keyring", type: "boolean", description: "accepted for runc compatibility", hidden: true };
 const noSubreaper: OptionSpec = { name: "no-subreaper", type: "boolean", description: "accepted for runc compatibility", hidden: true };
-const keep: OptionSpec = { name: "keep", type: "boolean", description: "keep the container's state after it exits (ns run)" };
+const keep: OptionSpec = { name: "keep", type: "boolean", description: "keep the container's state after it exits" };
 const format: OptionSpec = { name: "format", alias: "f", type: "string", value: "FORMAT", description: "output format: table or json" };
 const id: PositionalSpec = { name: "id", required: true };
 
@@ -58,7 +58,7 @@ const execOptions: OptionSpec[] = [
   { name: "tty", alias: "t", type: "boolean", description: "allocate a pseudo-terminal" },
   { name: "detach", alias: "d", type: "boolean", description: "do not wait for the process" },
   pidFile,
-  consoleSocket,
+  { name: "console-socket", type: "string", value: "PATH", description: "send the pty master over the unix socket at PATH (with --tty)" },
   preserveFds,
   { name: "process-label", type: "string", description: "accepted for runc compatibility", hidden: true },
   { name: "apparmor", type: "string", description: "accepted for runc compatibility", hidden: true },
@@ -72,7 +72,9 @@ const lazy = <T>(f: () => Promise<T>) => f;
 export const COMMANDS: CommandSpec[] = [
   {
     name: "run",
-    summary: "Create and start a container, wait for it and return its exit code. With no bundle, `ns run -- CMD` runs CMD on a read-only view of the host.",
+    summary:
+      "Create and start a container, wait for it and return its exit code. With ID and CMD, `ns run ID -- CMD` runs the bundle with CMD in place of process.args. " +
+      "With no bundle, `ns run -- CMD` runs CMD on a read-only view of the host.",
     usage: "ns run [options] [ID] [-- CMD ARGS...]",
     options: [bundle, pidFile, consoleSocket, preserveFds, noPivot, network, keep, noNewKeyring, noSubreaper,
       { name: "detach", alias: "d", type: "boolean", description: "start the container and return" }, help],
@@ -130,15 +132,17 @@ export const COMMANDS: CommandSpec[] = [
   },
   {
     name: "ps",
-    summary: "List the processes of a container.",
-    usage: "ns ps [--format table|json] ID",
+    summary: "List the processes of a container. The table is the output of ps(1), given PS-ARGS (default -ef), filtered to the container's processes; --format json prints only their pids.",
+    usage: "ns ps [--format table|json] ID [-- PS-ARGS...]",
     options: [format, help],
-    positionals: [id],
+    positionals: [id, { name: "ps-args", rest: true }],
     load: lazy(() => import("./ps.ts")),
   },
   {
     name: "exec",
-    summary: "Run a process inside a running container (runc's exec).",
+    summary:
+      "Run a process inside a running container (runc's exec). It starts from the container's process settings (env, cwd, user, capabilities), which the options change. " +
+      "`ns enter` is the same command under the name nsenter users expect.",
     usage: "ns exec [options] ID [CMD ARGS...]",
     options: execOptions,
     positionals: [id, { name: "command", rest: true }],
@@ -146,7 +150,9 @@ export const COMMANDS: CommandSpec[] = [
   },
   {
     name: "enter",
-    summary: "Join a running container's namespaces and cgroup and run CMD there (like nsenter).",
+    summary:
+      "Join a running container's namespaces and cgroup and run CMD there (like nsenter). It is `ns exec` under another name, with the same options: " +
+      "CMD starts from the container's process settings (env, cwd, user, capabilities), which the options change.",
     usage: "ns enter [options] ID -- CMD ARGS...",
     options: execOptions,
     positionals: [id, { name: "command", rest: true }],

@@ -8,10 +8,12 @@ import { log, logContext } from "../log.ts";
 import { StateStore } from "../state/store.ts";
 import type { ParsedArgs } from "./args.ts";
 import type { Globals } from "./commands.ts";
+import { preserveFdsOption } from "./fds.ts";
 
 export default async function create(args: ParsedArgs, globals: Globals): Promise<number> {
   const o = args.options;
   const id = args.positionals.id as string;
+  const preserveFds = preserveFdsOption(o["preserve-fds"] as number | undefined);
   const bundle = resolve((o.bundle as string | undefined) ?? ".");
   const { spec, file } = loadSpec(bundle);
   requireProcess(spec, file);
@@ -25,7 +27,7 @@ export default async function create(args: ParsedArgs, globals: Globals): Promis
     mode: "create",
     foreground: false,
     pidFile: o["pid-file"] as string | undefined,
-    preserveFds: (o["preserve-fds"] as number | undefined) ?? 0,
+    preserveFds,
     noPivot: o["no-pivot"] === true,
     networkOptions: (o.network as string[] | undefined) ?? [],
     debug: globals.debug,

@@ -2,8 +2,9 @@
 // paused one first. runtime-spec runtime.md: deleting a container that is
 // not stopped is an error and leaves it as it is.
 import { UserError } from "../errors.ts";
+import { log } from "../log.ts";
 import { Container } from "../state/container.ts";
-import { ContainerNotFoundError, StateStore } from "../state/store.ts";
+import { ContainerNotFoundError, CorruptStateError, StateStore } from "../state/store.ts";
 import type { ParsedArgs } from "./args.ts";
 import type { Globals } from "./commands.ts";
 
@@ -33,9 +34,27 @@ export default function del(args: ParsedArgs, globals: Globals): number {
     // As with runc, --force succeeds for a container that does not exist, so
     // that clients may call it to make sure a container is gone.
     if (force && e instanceof ContainerNotFoundError) return 0;
+    if (force && e instanceof CorruptStateError) {
+      removeCorruptState(store, e);
+      return 0;
+    }
     throw e;
   }
   return 0;
+}
+
+/**
+ * Removes the state directory of a container whose state.json is corrupt.
+ * Without a trustworthy record ns cannot tell which processes, cgroups and
+ * network devices are the container's, so it leaves them alone and says so.
+ */
+function removeCorruptState(store: StateStore, corrupt: CorruptStateError): void {
+  store.withLock(corrupt.id, () => store.remove(corrupt.id));
+  log(
+    "warn",
+    `container "${corrupt.id}": removed only its state directory, because ${corrupt.file} is corrupt; ` +
+      "any processes, cgroups or network devices it made are unknown to ns and were left as they are",
+  );
 }
 
 /**

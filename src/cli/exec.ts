@@ -24,6 +24,8 @@ import type { ProcessSpec } from "../init/config.ts";
 import type { CallerTerminal, ConsoleSocket, Pty, TerminalRelay } from "../console/index.ts";
 import type { ParsedArgs } from "./args.ts";
 import type { Globals } from "./commands.ts";
+import { capabilityOption, checkExecOptions } from "./exec-options.ts";
+import { preserveFdsOption } from "./fds.ts";
 
 function mergeEnv(base: readonly string[], extra: readonly string[]): string[] {
   const env = new Map<string, string>();
@@ -36,10 +38,11 @@ function mergeEnv(base: readonly string[], extra: readonly string[]): string[] {
 
 /**
  * Reads a --process file: the OCI process object, checked against the
- * schema and the rules config.json's process must meet. Errors name the
- * file and the field.
+ * schema and the rules config.json's process must meet. The container's
+ * linux section takes part because some rules depend on its namespaces.
+ * Errors name the file and the field.
  */
-function loadProcessFile(file: string): Process {
+function loadProcessFile(file: string, linux: Spec["linux"]): Process {
   let json: unknown;
   try {
     json = parseJson(readFileSync(file, "utf8"));
@@ -51,7 +54,7 @@ function loadProcessFile(file: string): Process {
     const keys = (result.issues[0].path ?? []).map((item) => item.key as string | number);
     throw new ConfigError(fieldPath(["process", ...keys]), result.issues[0].message, file);
   }
-  const spec = { ociVersion: "1.2.0", process: result.output } as Spec;
+  const spec = { ociVersion: "1.2.0", process: result.output, linux } as Spec;
   try {
     for (const check of [checkArgs, checkCwd, checkEnv, checkRlimits, checkCapabilities]) check(spec);
   } catch (e) {
@@ -61,12 +64,12 @@ function loadProcessFile(file: string): Process {
   return result.output;
 }
 
-function buildProcess(container: Container, args: ParsedArgs): EnterProcess & { terminal: boolean } {
+function buildProcess(container: Container, args: ParsedArgs, preserveFds: number): EnterProcess & { terminal: boolean } {
   const o = args.options;
   const base = (container.record.config.process ?? {}) as Partial<ProcessSpec>;
   let p: Partial<ProcessSpec>;
   if (o.process) {
-    p = loadProcessFile(o.process as string) as Partial<ProcessSpec>;
+    p = loadProcessFile(o.process as string, container.record.config.linux as Spec["linux"]) as Partial<ProcessSpec>;
   } else {
     const command = (args.positionals.command as string[] | undefined) ?? [];
     if (command.length === 0) throw new UserError(`${args.positionals.id}: missing the command to run (ns exec ID CMD [ARGS...])`, 2);
@@ -79,7 +82,12 @@ function buildProcess(container: Container, args: ParsedArgs): EnterProcess & { 
   let additionalGids = user.additionalGids ?? [];
   let home: string | undefined;
   if (o.user) {
-    const resolved = resolveUserSpec(o.user as string, root);
+    let resolved: ReturnType<typeof resolveUserSpec>;
+    try {
+      resolved = resolveUserSpec(o.user as string, root);
+    } catch (e) {
+      throw new UserError(`--user ${o.user}: ${describeError(e)}`, 1, { cause: e });
+    }
     user = { uid: resolved.uid, gid: resolved.gid };
     additionalGids = resolved.additionalGids;
     home = resolved.home;
@@ -93,7 +101,7 @@ function buildProcess(container: Container, args: ParsedArgs): EnterProcess & { 
   // inheritable set, because the kernel raises no ambient capability that is
   // not also inheritable.
   for (const cap of (o.cap as string[] | undefined) ?? []) {
-    const name = cap.toUpperCase().startsWith("CAP_") ? cap.toUpperCase() : `CAP_${cap.toUpperCase()}`;
+    const name = capabilityOption(cap);
     const sets = caps.inheritable ? (["bounding", "effective", "permitted", "ambient"] as const) : (["bounding", "effective", "permitted"] as const);
     for (const set of sets) caps[set] = [...new Set([...(caps[set] ?? []), name])];
   }
@@ -106,19 +114,21 @@ function buildProcess(container: Container, args: ParsedArgs): EnterProcess & { 
     noNewPrivileges: o["no-new-privs"] === true || (p.noNewPrivileges ?? base.noNewPrivileges ?? false),
     rlimits: p.rlimits,
     terminal: o.tty === true || p.terminal === true,
-    preserveFds: (o["preserve-fds"] as number | undefined) ?? 0,
+    preserveFds,
   };
 }
 
 export default async function exec(args: ParsedArgs, globals: Globals): Promise<number> {
   const id = args.positionals.id as string;
   logContext({ id });
+  checkExecOptions(args.options);
+  const preserveFds = preserveFdsOption(args.options["preserve-fds"] as number | undefined);
   const store = new StateStore(globals.root);
   const container = Container.load(store, id);
   const status = container.status();
   if (status === "paused") throw new UserError(`cannot exec in container "${id}": it is paused (ns resume it first)`);
   if (status !== "running" && status !== "created") throw new UserError(`cannot exec in container "${id}": it is ${status}`);
-  const proc = buildProcess(container, args);
+  const proc = buildProcess(container, args, preserveFds);
   const detach = args.options.detach === true;
   const consoleSocket = args.options["console-socket"] as string | undefined;
   const terminal = proc.terminal ? await prepareTerminal(container, proc, { detach, consoleSocket }) : undefined;

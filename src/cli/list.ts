@@ -1,10 +1,17 @@
 // ns list: the containers under the state root, as a table or JSON.
 import { Container } from "../state/container.ts";
-import { StateStore } from "../state/store.ts";
-import { UserError } from "../errors.ts";
+import { ociState } from "../state/oci.ts";
+import { ContainerNotFoundError, StateStore } from "../state/store.ts";
+import { describeError, UserError } from "../errors.ts";
+import { log } from "../log.ts";
 import type { ParsedArgs } from "./args.ts";
 import type { Globals } from "./commands.ts";
 import { writeStdout } from "../output.ts";
+
+/** Builds the entry of a container whose record cannot be read: status "unknown", the other fields empty. */
+function unknownState(id: string): Record<string, unknown> {
+  return { ...ociState({ id, pid: 0, bundle: "", status: "unknown" }), rootfs: "", created: "", owner: "" };
+}
 
 export default function list(args: ParsedArgs, globals: Globals): number {
   const format = (args.options.format as string | undefined) ?? "table";
@@ -14,8 +21,12 @@ export default function list(args: ParsedArgs, globals: Globals): number {
   for (const id of store.ids()) {
     try {
       states.push(Container.load(store, id).ociState());
-    } catch {
-      // A container being created or deleted right now has no complete state.
+    } catch (e) {
+      // Deleted since ids() listed it.
+      if (e instanceof ContainerNotFoundError) continue;
+      // A corrupt state.json still takes the id, so the container is listed, with the reason on stderr.
+      log("warn", describeError(e));
+      states.push(unknownState(id));
     }
   }
   if (args.options.quiet) {

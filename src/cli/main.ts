@@ -8,6 +8,14 @@ import { writeStdout, writeStderr } from "../output.ts";
 export const VERSION = "0.1.0";
 export const OCI_VERSION = "1.2.0";
 
+/**
+ * Commands that work without root: they write or print documents, relay
+ * terminals, or run as the init stage, which is root in its own user
+ * namespace. Every other command creates namespaces, cgroups and mounts, or
+ * reads the state root, which only root may read.
+ */
+const UNPRIVILEGED_COMMANDS = new Set(["spec", "features", "recvtty", "init"]);
+
 function usage(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));
   const commands = COMMANDS.map((c) => `  ${c.name.padEnd(width)}  ${c.summary.split(". ")[0]!.replace(/\.$/, "")}`);
@@ -25,7 +33,7 @@ function usage(): string {
 export async function main(argv: readonly string[]): Promise<number> {
   let debug = false;
   try {
-    const global = parseArgs(argv, GLOBAL_OPTIONS, [{ name: "command" }], "ns", true);
+    const global = parseArgs(argv, GLOBAL_OPTIONS, [{ name: "command" }], undefined, true);
     const g = global.options;
     debug = g.debug === true;
     const format = (g["log-format"] as string | undefined) ?? "text";
@@ -54,6 +62,10 @@ export async function main(argv: readonly string[]): Promise<number> {
     if (args.options.help) {
       writeStdout(formatHelp(command.usage, command.summary, command.options) + "\n");
       return 0;
+    }
+    const uid = process.getuid!();
+    if (uid !== 0 && !UNPRIVILEGED_COMMANDS.has(command.name)) {
+      throw new UserError(`must run as root, because ns creates namespaces, cgroups and mounts (running as uid ${uid})`);
     }
     const module = await command.load();
     return await module.default(args, globals);

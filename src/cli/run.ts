@@ -9,6 +9,7 @@ import { superviseForeground } from "../launcher/supervise.ts";
 import { log, logContext } from "../log.ts";
 import { StateStore } from "../state/store.ts";
 import { writeStdout } from "../output.ts";
+import { preserveFdsOption } from "./fds.ts";
 import type { ParsedArgs } from "./args.ts";
 import type { Globals } from "./commands.ts";
 import { requireProcess, validateSpec } from "../config/validate.ts";
@@ -36,6 +37,7 @@ export default async function run(args: ParsedArgs, globals: Globals): Promise<n
   for (const warning of validateSpec(spec, hostMode ? undefined : `${bundle}/config.json`)) log("warn", warning);
   logContext({ id });
 
+  const preserveFds = preserveFdsOption(o["preserve-fds"] as number | undefined);
   const store = new StateStore(globals.root);
   const detach = o.detach === true;
   const launch = new ContainerLaunch({
@@ -46,7 +48,7 @@ export default async function run(args: ParsedArgs, globals: Globals): Promise<n
     mode: "run",
     foreground: !detach,
     pidFile: o["pid-file"] as string | undefined,
-    preserveFds: (o["preserve-fds"] as number | undefined) ?? 0,
+    preserveFds,
     noPivot: o["no-pivot"] === true,
     networkOptions: (o.network as string[] | undefined) ?? [],
     debug: globals.debug,

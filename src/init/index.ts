@@ -62,7 +62,8 @@ export async function init(): Promise<never> {
     let exitCode = (err as { exitCode?: number }).exitCode;
     // As in a shell: 127 for a program that is not there, 126 for one that cannot run.
     if (err instanceof ExecError && err.step === "execve") exitCode = errno === 2 ? 127 : 126;
-    const message = describeError(err);
+    let message = describeError(err);
+    if (err instanceof ExecError && err.step === "setrlimit") message = `process.rlimits: ${message}`;
     try {
       sync.send({ type: "error", step: currentStep, message, ...(errno === undefined ? {} : { errno: Math.abs(errno) }), ...(exitCode === undefined ? {} : { exitCode }) });
     } catch {

@@ -2,11 +2,12 @@
 // (default /run/ns), holding state.json (written atomically by rename) and,
 // until `ns start`, the exec fifo. A flock on the directory serializes the
 // commands that change one container. The process that creates a container
-// holds that lock from claim() until it writes the first state.json, so a
-// directory without state.json is either being created (locked) or was left
-// by a creator that died (unlocked, "stale").
+// locks the directory before it appears under the id, and holds the lock until
+// it writes the first state.json. So a directory without state.json is either
+// being created (locked) or was left by a creator that died (unlocked, "stale").
 import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { close, flock, LOCK_EX, LOCK_NB, O_CLOEXEC, O_DIRECTORY, O_RDONLY, open, SyscallError } from "../ffi/libc.ts";
+import { renameNoReplace } from "../ffi/rename.ts";
 import { UserError } from "../errors.ts";
 import { parseJson, stringifyJson } from "../config/json.ts";
 
@@ -58,13 +59,51 @@ export class ContainerExistsError extends UserError {
   }
 }
 
-const ID_PATTERN = /^[\w+.-]+$/;
-const MAX_ID_LENGTH = 1024;
+/**
+ * state.json exists but is not a record that ns wrote, so the container's
+ * pid and cgroups are unknown. `ns delete --force` removes its directory.
+ */
+export class CorruptStateError extends UserError {
+  override name = "CorruptStateError";
+  constructor(
+    readonly id: string,
+    readonly file: string,
+    problem: string,
+  ) {
+    super(`state of container "${id}": ${file} ${problem}; "ns delete --force ${id}" removes it`);
+  }
+}
 
-/** Rejects ids that could name a path outside the state root. */
+/** ASCII only, so that length in characters is length in bytes. */
+const ID_PATTERN = /^[\w+.-]+$/;
+
+/** NAME_MAX of Linux file systems: the maximum length of one name in a directory, in bytes. */
+const NAME_MAX = 255;
+/** PID_MAX_LIMIT of 64-bit Linux (include/linux/threads.h), so a pid has at most 7 digits. */
+const PID_MAX_LIMIT = 4_194_304;
+
+/** Prefixes of the temporary names that claim() and remove() give a state directory: `PREFIX${id}:${pid}`. */
+const CREATING_PREFIX = ".creating:";
+const REMOVING_PREFIX = ".removing:";
+
+/**
+ * The maximum id length, 237: the longest name derived from an id, the
+ * temporary `.removing:ID:PID`, must fit in NAME_MAX. The state directory
+ * and the default cgroup directory are named ID.
+ */
+export const MAX_ID_LENGTH = NAME_MAX - REMOVING_PREFIX.length - ":".length - String(PID_MAX_LIMIT).length;
+
+/** Rejects ids that could name a path outside the state root, or a name longer than the kernel allows. */
 export function checkId(id: string): void {
-  if (id === "" || !ID_PATTERN.test(id) || id === "." || id === ".." || id.length > MAX_ID_LENGTH) {
+  if (id === "" || !ID_PATTERN.test(id) || id === "." || id === "..") {
     throw new UserError(`invalid container id "${id}": use letters, digits, "_", "+", "-" and "." only (not "." or "..")`, 2);
+  }
+  if (id.length > MAX_ID_LENGTH) {
+    throw new UserError(
+      `invalid container id "${id.slice(0, 32)}...": ${id.length} characters long, but the maximum is ${MAX_ID_LENGTH}, ` +
+        `because ns names directories after it and the kernel limits a name to ${NAME_MAX} bytes`,
+      2,
+    );
   }
 }
 
@@ -81,21 +120,31 @@ export class StateStore {
   }
 
   /**
-   * Creates the container's directory and locks it until the first record
-   * is written; an existing directory means the id is taken.
+   * Creates the container's directory, locked until the first record is
+   * written; an existing directory means the id is taken. The directory is
+   * made and locked under a temporary name that no id can have, then
+   * renamed to the id. So other commands never see it unlocked while its
+   * creator lives, which they would take for the leftovers of a dead creator.
    */
   claim(id: string): string {
     checkId(id);
     mkdirSync(this.root, { recursive: true, mode: 0o711 });
     const dir = this.dir(id);
+    const staging = `${this.root}/${CREATING_PREFIX}${id}:${process.pid}`;
+    // Left by an earlier process with this pid that died between mkdir and rename.
+    rmSync(staging, { recursive: true, force: true });
+    mkdirSync(staging, { mode: 0o711 });
+    let fd = -1;
     try {
-      mkdirSync(dir, { mode: 0o711 });
+      fd = open(staging, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+      flock(fd, LOCK_EX, staging);
+      renameNoReplace(staging, dir);
     } catch (e) {
-      if ((e as { code?: string }).code === "EEXIST") throw new ContainerExistsError(id);
+      if (fd >= 0) close(fd);
+      rmSync(staging, { recursive: true, force: true });
+      if (e instanceof SyscallError && e.code === "EEXIST") throw new ContainerExistsError(id);
       throw e;
     }
-    const fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    flock(fd, LOCK_EX, dir);
     this.claims.set(id, fd);
     return dir;
   }
@@ -110,7 +159,10 @@ export class StateStore {
     this.release(record.id);
   }
 
-  /** Reads a container's record; throws ContainerNotFoundError when there is none. */
+  /**
+   * Reads a container's record; throws ContainerNotFoundError when there is
+   * none, and CorruptStateError when state.json is not a record of ns.
+   */
   read(id: string): ContainerRecord {
     checkId(id);
     const file = `${this.dir(id)}/state.json`;
@@ -125,11 +177,11 @@ export class StateStore {
     try {
       record = parseJson(text);
     } catch (e) {
-      throw new UserError(`state of container "${id}": ${file} is not valid JSON (${(e as Error).message}); "ns delete --force ${id}" removes it`);
+      throw new CorruptStateError(id, file, `is not valid JSON (${(e as Error).message})`);
     }
     const r = record as Partial<ContainerRecord> | null;
     if (typeof r !== "object" || r === null || r.id !== id || typeof r.pid !== "number" || typeof r.startTime !== "string") {
-      throw new UserError(`state of container "${id}": ${file} is not a state file of ns; "ns delete --force ${id}" removes it`);
+      throw new CorruptStateError(id, file, "is not a state file of ns");
     }
     return record as ContainerRecord;
   }
@@ -191,7 +243,7 @@ export class StateStore {
    */
   remove(id: string): void {
     checkId(id);
-    const doomed = `${this.root}/.removing:${id}:${process.pid}`;
+    const doomed = `${this.root}/${REMOVING_PREFIX}${id}:${process.pid}`;
     try {
       renameSync(this.dir(id), doomed);
       rmSync(doomed, { recursive: true, force: true });

@@ -1,4 +1,5 @@
 import { describe, expect, test } from "bun:test";
+import { readFileSync } from "node:fs";
 import { parseCpuList } from "../../src/config/cpulist.ts";
 import { ConfigError } from "../../src/config/error.ts";
 import { parseSpec } from "../../src/config/load.ts";
@@ -134,6 +135,9 @@ describe("process", () => {
   test("empty program name fails", () => {
     expect(fails((j) => (j.process.args = [""]))).toBe("process.args[0]: expected the program to run, got an empty string");
   });
+  test("NUL byte in args fails", () => {
+    expect(fails((j) => (j.process.args = ["sh", "-c", "echo a\u0000b"]))).toBe("process.args[2]: contains a NUL byte");
+  });
   test("config without process passes", () => {
     expect(passes((j) => delete j.process)).toEqual([]);
   });
@@ -151,7 +155,7 @@ describe("process", () => {
   test("known rlimits pass, RLIM_INFINITY included", () => {
     const text = JSON.stringify(baseConfig()).replace(
       '"cwd":"/"',
-      '"cwd":"/","rlimits":[{"type":"RLIMIT_NOFILE","soft":1024,"hard":18446744073709551615},{"type":"RLIMIT_CORE","soft":0,"hard":0}]',
+      '"cwd":"/","rlimits":[{"type":"RLIMIT_NOFILE","soft":1024,"hard":1024},{"type":"RLIMIT_CORE","soft":0,"hard":18446744073709551615}]',
     );
     expect(validateSpec(parseSpec(text, "config.json"))).toEqual([]);
   });
@@ -163,6 +167,39 @@ describe("process", () => {
     expect(fails((j) => (j.process.rlimits = [{ type: "RLIMIT_NOFILE", soft: 2048, hard: 1024 }]))).toBe(
       "process.rlimits[0]: soft limit 2048 is above hard limit 1024",
     );
+  });
+  const nrOpen = BigInt(readFileSync("/proc/sys/fs/nr_open", "utf8").trim());
+  // ns's own hard limit is this test process's, which the container inherits.
+  const hardNofile = BigInt(readFileSync("/proc/self/limits", "utf8").match(/^Max open files\s+\S+\s+(\d+)/m)?.[1] ?? "-1");
+
+  test("RLIMIT_NOFILE above nr_open fails", () => {
+    const over = nrOpen + 1n;
+    expect(fails((j) => (j.process.rlimits = [{ type: "RLIMIT_CORE", soft: 0, hard: 0 }, { type: "RLIMIT_NOFILE", soft: 1024, hard: Number(over) }]))).toBe(
+      `process.rlimits[1]: hard limit ${over} of RLIMIT_NOFILE is above ${nrOpen}, the maximum that /proc/sys/fs/nr_open allows`,
+    );
+    expect(passes((j) => (j.process.rlimits = [{ type: "RLIMIT_NOFILE", soft: 1024, hard: Number(nrOpen) }]))).toEqual([]);
+  });
+  test("RLIMIT_NOFILE of RLIM_INFINITY fails", () => {
+    const text = JSON.stringify(baseConfig()).replace('"cwd":"/"', '"cwd":"/","rlimits":[{"type":"RLIMIT_NOFILE","soft":1024,"hard":18446744073709551615}]');
+    expect(() => validateSpec(parseSpec(text, "config.json"))).toThrow(
+      /^process\.rlimits\[0\]: hard limit RLIM_INFINITY of RLIMIT_NOFILE is above \d+, the maximum that \/proc\/sys\/fs\/nr_open allows$/,
+    );
+  });
+  // The case needs a hard limit that can be raised without passing nr_open.
+  test.skipIf(hardNofile < 0n || hardNofile >= nrOpen)("hard limit raised in a user namespace fails", () => {
+    const raised = { type: "RLIMIT_NOFILE", soft: 1024, hard: Number(hardNofile + 1n) };
+    expect(
+      fails((j) => {
+        withNamespaces(j, "pid", "mount", "uts", "ipc", "network", "user");
+        j.linux.uidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
+        j.linux.gidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
+        j.process.rlimits = [raised];
+      }),
+    ).toBe(
+      `process.rlimits[0]: hard limit ${hardNofile + 1n} of RLIMIT_NOFILE is above ${hardNofile}, the hard limit ns runs with, ` +
+        "and a process in a user namespace cannot raise a hard limit",
+    );
+    expect(passes((j) => (j.process.rlimits = [raised]))).toEqual([]);
   });
   test("duplicate rlimit fails", () => {
     const rlimit = { type: "RLIMIT_NOFILE", soft: 1, hard: 1 };

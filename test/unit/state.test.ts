@@ -3,13 +3,21 @@
 // process" is this test's own process, whose start time the records copy or
 // alter.
 import { afterEach, beforeEach, describe, expect, test } from "bun:test";
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { UserError } from "../../src/errors.ts";
 import { readStartTime } from "../../src/proc.ts";
 import { ociState, statusOf } from "../../src/state/oci.ts";
-import { checkId, ContainerExistsError, ContainerNotFoundError, StateStore, type ContainerRecord } from "../../src/state/store.ts";
+import {
+  checkId,
+  ContainerExistsError,
+  ContainerNotFoundError,
+  CorruptStateError,
+  MAX_ID_LENGTH,
+  StateStore,
+  type ContainerRecord,
+} from "../../src/state/store.ts";
 
 let root: string;
 
@@ -38,12 +46,25 @@ afterEach(() => {
 });
 
 describe("checkId", () => {
-  test.each(["abc", "a-b_c.d+e", "4da06ee1-e097-4f60-96da-762693de8d3c", "x".repeat(1024)])("accepts %p", (id) => {
+  test.each(["abc", "a-b_c.d+e", "4da06ee1-e097-4f60-96da-762693de8d3c", "x".repeat(237)])("accepts %p", (id) => {
     expect(() => checkId(id)).not.toThrow();
   });
 
-  test.each(["", ".", "..", "a/b", "../x", "a b", "a\nb", "x".repeat(1025), "é"])("rejects %p", (id) => {
+  test.each(["", ".", "..", "a/b", "../x", "a b", "a\nb", "x".repeat(238), "é"])("rejects %p", (id) => {
     expect(() => checkId(id)).toThrow(UserError);
+  });
+
+  test("maximum length leaves room for the removing name", () => {
+    // `.removing:ID:PID` with a 7-digit pid must fit in NAME_MAX (255).
+    expect(MAX_ID_LENGTH).toBe(237);
+    expect(`.removing:${"x".repeat(MAX_ID_LENGTH)}:4194304`.length).toBe(255);
+  });
+
+  test("too long id names the limit", () => {
+    expect(() => checkId("x".repeat(300))).toThrow(
+      'invalid container id "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx...": 300 characters long, but the maximum is 237, ' +
+        "because ns names directories after it and the kernel limits a name to 255 bytes",
+    );
   });
 });
 
@@ -74,8 +95,33 @@ describe("StateStore", () => {
     store.claim("bad");
     writeFileSync(join(root, "bad", "state.json"), "{not json");
     expect(() => store.read("bad")).toThrow(/state of container "bad": .*state\.json is not valid JSON/);
+    expect(() => store.read("bad")).toThrow(CorruptStateError);
     writeFileSync(join(root, "bad", "state.json"), JSON.stringify({ id: "other", pid: 1, startTime: "1" }));
-    expect(() => store.read("bad")).toThrow(/is not a state file of ns/);
+    expect(() => store.read("bad")).toThrow(/is not a state file of ns; "ns delete --force bad" removes it$/);
+    expect(() => store.read("bad")).toThrow(CorruptStateError);
+  });
+
+  test("claim leaves no temporary directory", () => {
+    const store = new StateStore(root);
+    store.claim("one");
+    expect(() => new StateStore(root).claim("one")).toThrow(ContainerExistsError);
+    expect(readdirSync(root)).toEqual(["one"]);
+  });
+
+  test("claim rejects an id taken by an empty directory", () => {
+    // rename(2) would replace an empty directory; the claim must not.
+    mkdirSync(join(root, "empty"));
+    expect(() => new StateStore(root).claim("empty")).toThrow(ContainerExistsError);
+    expect(readdirSync(root)).toEqual(["empty"]);
+  });
+
+  test("remove works for an id of maximum length", () => {
+    const id = "x".repeat(MAX_ID_LENGTH);
+    const store = new StateStore(root);
+    store.claim(id);
+    store.write(record(id));
+    store.remove(id);
+    expect(readdirSync(root)).toEqual([]);
   });
 
   test("load reports a directory whose creator holds the lock as creating", () => {
@@ -118,6 +164,62 @@ describe("StateStore", () => {
     writeFileSync(join(root, ".ns-exe"), "");
     expect(store.ids()).toEqual(["a", "b", "c"]);
   });
+});
+
+/**
+ * A second process that scans the state root until the stop file appears and
+ * counts the directories it could lock while they had no state.json: what
+ * `ns delete` would take for the leftovers of a dead creator.
+ */
+const UNLOCKED_WITHOUT_RECORD_SCANNER = `
+import { existsSync, readdirSync } from "node:fs";
+import { close, flock, LOCK_EX, LOCK_NB, O_CLOEXEC, O_DIRECTORY, O_RDONLY, open } from "${resolve(import.meta.dir, "../../src/ffi/libc.ts")}";
+const [root, stop] = process.argv.slice(-2);
+let found = 0;
+let locked = 0;
+while (!existsSync(stop)) {
+  for (const name of readdirSync(root)) {
+    if (name.startsWith(".")) continue;
+    let fd;
+    try {
+      fd = open(root + "/" + name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    } catch {
+      continue;
+    }
+    if (flock(fd, LOCK_EX | LOCK_NB)) {
+      locked++;
+      if (!existsSync("/proc/self/fd/" + fd + "/state.json")) found++;
+    }
+    close(fd);
+  }
+}
+console.log(JSON.stringify({ found, locked }));
+`;
+
+describe("claim race", () => {
+  test("no unlocked directory without a record", async () => {
+    const aside = mkdtempSync(join(tmpdir(), "ns-unit-aside-"));
+    const stop = join(aside, "stop");
+    const scanner = Bun.spawn([process.execPath, "-e", UNLOCKED_WITHOUT_RECORD_SCANNER, root, stop], { stdout: "pipe" });
+    try {
+      const store = new StateStore(root);
+      await Bun.sleep(200);
+      for (let i = 0; i < 1000; i++) {
+        const id = `c${i}`;
+        store.claim(id);
+        store.write(record(id));
+        // Moved aside whole, state.json included, so the scanner's open fd never sees it vanish.
+        renameSync(join(root, id), join(aside, id));
+      }
+    } finally {
+      writeFileSync(stop, "");
+    }
+    const result = JSON.parse(await new Response(scanner.stdout).text());
+    rmSync(aside, { recursive: true, force: true });
+    expect(result.found).toBe(0);
+    // The scanner must have competed for the locks, or the test proves nothing.
+    expect(result.locked).toBeGreaterThan(0);
+  }, 30_000);
 });
 
 describe("statusOf", () => {

@@ -1,10 +1,13 @@
 // Checks of `process`: program, environment, limits, capabilities, scheduling.
+import { readFileSync } from "node:fs";
 import { capabilityNumber } from "../../capabilities.ts";
+import { getRlimit } from "../../ffi/rlimit.ts";
 import { RLIMITS } from "../../rlimits.ts";
 import { parseCpuList } from "../cpulist.ts";
 import type { Spec } from "../schema.ts";
-import { fail, requireAbsolute } from "./check.ts";
+import { fail, hasNamespace, requireAbsolute } from "./check.ts";
 
+/** execve(2) takes C strings, so a NUL would cut an argument short without a word. */
 export function checkArgs(spec: Spec): void {
   const args = spec.process?.args;
   if (spec.process === undefined) return;
@@ -12,6 +15,9 @@ export function checkArgs(spec: Spec): void {
     fail("process.args", "expected at least one entry, the program to run");
   }
   if (args[0] === "") fail("process.args[0]", "expected the program to run, got an empty string");
+  args.forEach((arg, i) => {
+    if (arg.includes("\0")) fail(`process.args[${i}]`, "contains a NUL byte");
+  });
 }
 
 export function checkCwd(spec: Spec): void {
@@ -40,7 +46,50 @@ export function checkRlimits(spec: Spec): void {
     }
     seen.set(rlimit.type, i);
     if (rlimit.soft > rlimit.hard) fail(field, `soft limit ${rlimit.soft} is above hard limit ${rlimit.hard}`);
+    checkHardLimitAllowed(spec, rlimit.type, BigInt(rlimit.hard), field);
   });
+}
+
+const RLIM_INFINITY = 2n ** 64n - 1n;
+
+function describeLimit(value: bigint): string {
+  return value === RLIM_INFINITY ? "RLIM_INFINITY" : String(value);
+}
+
+/**
+ * Rejects a hard limit that setrlimit(2) would refuse with EPERM, where the
+ * kernel's rule (do_prlimit in kernel/sys.c) is knowable beforehand. One rule
+ * caps RLIMIT_NOFILE at /proc/sys/fs/nr_open. The other lets only a process
+ * with CAP_SYS_RESOURCE in the initial user namespace raise a hard limit, and
+ * no process in another user namespace has that. The container process
+ * inherits ns's limits, so ns's own hard limit is the one it would raise.
+ */
+function checkHardLimitAllowed(spec: Spec, type: string, hard: bigint, field: string): void {
+  if (type === "RLIMIT_NOFILE") {
+    const max = nrOpen();
+    if (max !== undefined && hard > max) {
+      fail(field, `hard limit ${describeLimit(hard)} of RLIMIT_NOFILE is above ${max}, the maximum that /proc/sys/fs/nr_open allows`);
+    }
+  }
+  if (hasNamespace(spec, "user")) {
+    const current = getRlimit(RLIMITS[type]!).hard;
+    if (hard > current) {
+      fail(
+        field,
+        `hard limit ${describeLimit(hard)} of ${type} is above ${describeLimit(current)}, the hard limit ns runs with, ` +
+          "and a process in a user namespace cannot raise a hard limit",
+      );
+    }
+  }
+}
+
+/** Reads the kernel's maximum for RLIMIT_NOFILE; returns undefined where /proc/sys is not readable. */
+function nrOpen(): bigint | undefined {
+  try {
+    return BigInt(readFileSync("/proc/sys/fs/nr_open", "utf8").trim());
+  } catch {
+    return undefined;
+  }
 }
 
 /**

@@ -195,6 +195,7 @@ export class ContainerLaunch {
     // the spec says it always has; the config's rules come in between.
     const { pids: _pids, ...resources } = this.spec.linux?.resources ?? {};
     const devices = [{ allow: false, access: "rwm" }, ...(resources.devices ?? []), ...defaultDeviceRules];
+    this.opts.store.noteProgress(this.opts.id, { cgroupPaths: this.cgroup.paths, cgroupOwnedTop: this.cgroup.ownedTop });
     this.cgroup.apply({ ...resources, devices } as typeof resources);
     mark("cgroup");
   }
@@ -315,6 +316,7 @@ export class ContainerLaunch {
     if (!this.networkPlan) return;
     const network = require("../network/index.ts") as typeof import("../network/index.ts");
     this.network = network.setupHostSide(this.networkPlan, this.pid);
+    this.opts.store.noteProgress(this.opts.id, { network: this.network });
     mark("network");
   }
 

@@ -84,6 +84,8 @@ const PID_MAX_LIMIT = 4_194_304;
 
 /** Prefixes of the temporary names that claim() and remove() give a state directory: `PREFIX${id}:${pid}`. */
 const CREATING_PREFIX = ".creating:";
+/** What a creation in progress has made on the host (see noteProgress). */
+const PROGRESS_FILE = "progress.json";
 const REMOVING_PREFIX = ".removing:";
 
 /**
@@ -149,6 +151,24 @@ export class StateStore {
     return dir;
   }
 
+  /**
+   * Records, before the container is complete, what its creation has made
+   * on the host so far (cgroups, network devices), so that `ns delete` can
+   * remove them if the creator dies first. Fields merge into earlier notes.
+   */
+  noteProgress(id: string, made: Pick<ContainerRecord, "cgroupPaths" | "cgroupOwnedTop" | "network">): void {
+    const file = `${this.dir(id)}/${PROGRESS_FILE}`;
+    let earlier: Partial<ContainerRecord> = {};
+    try {
+      earlier = parseJson(readFileSync(file, "utf8")) as Partial<ContainerRecord>;
+    } catch {
+      // The first note.
+    }
+    const tmp = `${file}.${process.pid}`;
+    writeFileSync(tmp, stringifyJson({ ...earlier, ...made }, ""), { mode: 0o600 });
+    renameSync(tmp, file);
+  }
+
   /** Replaces state.json atomically: readers see the old record or the new one, never a part. */
   write(record: ContainerRecord): void {
     const { incomplete: _incomplete, ...stored } = record;
@@ -197,6 +217,12 @@ export class StateStore {
     } catch (e) {
       if (!(e instanceof ContainerNotFoundError) || !this.exists(id)) throw e;
     }
+    let made: Partial<ContainerRecord> = {};
+    try {
+      made = parseJson(readFileSync(`${this.dir(id)}/${PROGRESS_FILE}`, "utf8")) as Partial<ContainerRecord>;
+    } catch {
+      // Nothing made on the host yet.
+    }
     return {
       ociVersion: "",
       id,
@@ -208,6 +234,9 @@ export class StateStore {
       config: {},
       started: false,
       foreground: false,
+      cgroupPaths: made.cgroupPaths,
+      cgroupOwnedTop: made.cgroupOwnedTop,
+      network: made.network,
       incomplete: this.isLocked(id) ? "creating" : "stale",
     };
   }

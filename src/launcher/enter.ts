@@ -147,6 +147,7 @@ export function enterContainer(container: Container, p: EnterProcess): number {
         ...(p.stdio ? { stdio: p.stdio } : {}),
         ...(cgroupJoin.cgroupFd !== undefined ? { cgroupFd: cgroupJoin.cgroupFd } : {}),
         tasksFds: cgroupJoin.tasksFds,
+        parentSyncFd: parentEnd,
       });
     } finally {
       close(childEnd);

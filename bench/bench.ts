@@ -381,9 +381,7 @@ async function main(): Promise<number> {
     "",
     stepTable(stepRows),
     "",
-    // Measured with Bun 1.4.4: the first process.stderr.write costs about 5 ms, fs.writeSync(2) about 0.1 ms.
-    "The first debug line costs the launcher about 5 ms to set up process.stderr. Because the launcher reads the clock before it writes the line,",
-    "that time is counted in the second step (cgroup, or executable when the container has no cgroup).",
+    "Each step's time runs from the previous mark to its own, so a row names the step that ends there.",
   ];
   if (skipped.length > 0) report.push("", `Skipped (time limit or interrupt): ${skipped.join(", ")}`);
   if (failures.length > 0) report.push("", "Failed:", ...failures.map((f) => `- ${f}`));

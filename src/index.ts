@@ -4,7 +4,7 @@
 
 export { getNamespaceFlags, namespaceList, type NamespaceEntry, type NamespaceType } from "./namespaces.ts";
 export { SyncPipe, type Message, type ParentMessage, type ChildMessage } from "./sync.ts";
-export { createCommand } from "./launcher/launch.ts";
+export { createCommand } from "./launcher/command.ts";
 export { init } from "./init/index.ts";
 export { restoreParentDeathSignal } from "./init/pdeathsig.ts";
 export { resolveUserSpec as setupUser, type ResolvedUser } from "./user.ts";

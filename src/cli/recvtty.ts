@@ -8,7 +8,7 @@ import { UserError } from "../errors.ts";
 import { CallerTerminal, receiveConsole, TerminalRelay } from "../console/index.ts";
 import { accept4, bindUnix, listen, poll, POLLIN, readSome } from "../ffi/console.ts";
 import { AF_UNIX, close, fcntl, F_GETFL, F_SETFL, O_NONBLOCK, pollIn, SOCK_CLOEXEC, SOCK_STREAM, socket, SyscallError } from "../ffi/libc.ts";
-import { writePidFile } from "../launcher/launch.ts";
+import { writePidFile } from "../launcher/teardown.ts";
 import { log } from "../log.ts";
 import type { ParsedArgs } from "./args.ts";
 import type { Globals } from "./commands.ts";

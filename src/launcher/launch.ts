@@ -1,24 +1,26 @@
 // The launcher's side of starting a container, from a validated config to an
 // init stage that waits just before execve ("created"). ns run and ns create
 // share it; each step is a method, and launch() reads them in order.
-import { mkdirSync, renameSync, writeFileSync } from "node:fs";
+import { mkdirSync, writeFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { cgroupFor, defaultDeviceRules, type Cgroup } from "../cgroups/index.ts";
 import type { Spec } from "../config/schema.ts";
 import { UserError } from "../errors.ts";
 import { chown, close, errnoName, errnoText, exitCodeOf, mkfifo, pollIn, SyscallError, SOCK_CLOEXEC, SOCK_STREAM, AF_UNIX, socketpair, tryKill, waitpid } from "../ffi/libc.ts";
-import { heldSignals, spawnChild, type SpawnSpec } from "../ffi/trampoline.ts";
+import { heldSignals, spawnChild } from "../ffi/trampoline.ts";
 import { runHooks } from "../hooks.ts";
 import type { InitConfig } from "../init/config.ts";
+import { buildInitConfig } from "./initconfig.ts";
 import { log, mark } from "../log.ts";
-import { CLONE_NEWCGROUP, CLONE_NEWIPC, CLONE_NEWNET, CLONE_NEWTIME, CLONE_NEWUSER, CLONE_NEWUTS, getNamespaceFlags, hasNamespace, type NamespaceEntry } from "../namespaces.ts";
+import { CLONE_NEWNET, CLONE_NEWUSER, getNamespaceFlags, hasNamespace, type NamespaceEntry } from "../namespaces.ts";
 import type { NetworkPlan } from "../network/options.ts";
 import { readProcessState, readStartTime } from "../proc.ts";
 import type { ContainerRecord, StateStore } from "../state/store.ts";
 import { ociState } from "../state/oci.ts";
 import { SyncPipe } from "../sync.ts";
-import type { EncodedFilter } from "../seccomp/load.ts";
-import { openCgroupJoin, type CgroupJoin } from "./cgroupjoin.ts";
+import { openCgroupJoin } from "./cgroupjoin.ts";
+import { createCommand, timeOffsets } from "./command.ts";
+import { teardown, writePidFile } from "./teardown.ts";
 import { openSealedExecutable } from "./exe.ts";
 import { checkRootMapped, hostIdOf, writeIdMaps } from "./idmap.ts";
 import { closeJoined, openJoinedNamespaces, type JoinedNamespace } from "./join.ts";
@@ -47,68 +49,6 @@ export interface LaunchOptions {
 }
 
 const SIGKILL = 9;
-
-/** Signals forwarded to the container process: all catchable ones but those
- * that report faults, SIGCHLD, SIGPIPE, SIGPWR (Bun's engine uses it) and
- * glibc's internal 32 and 33. */
-export function forwardedSignalMask(exceptWinch: boolean): bigint {
-  const skip = new Set([4, 5, 6, 7, 8, 9, 11, 13, 17, 19, 30, 31, 32, 33]);
-  if (exceptWinch) skip.add(28);
-  let mask = 0n;
-  for (let sig = 1; sig <= 64; sig++) if (!skip.has(sig)) mask |= 1n << BigInt(sig - 1);
-  return mask;
-}
-
-/**
- * The command that starts an init stage (libcontainer's DefaultCreateCommand):
- * the ns executable again, with argv[0] "ns-init", the clone flags of the
- * config, the sync socket at fd 3+preserveFds (named in _NS_SYNC_FD), the
- * preserved fds, and the parent-death signal. The cgroup namespace is left
- * out: the init stage unshares it once it sits in its cgroup. So is the ipc
- * namespace when there is a new user namespace (see unshareIpcLater).
- */
-export function createCommand(o: {
-  flags: number;
-  syncFd: number;
-  exeFd: number;
-  preserveFds: number;
-  parentDeathSignal: number;
-  joinFds: readonly number[];
-  timeNamespace: boolean;
-  timeOffsets?: string | undefined;
-  /** The container's cgroups, which the child joins before it executes the init stage. */
-  cgroupJoin?: CgroupJoin | undefined;
-  /** The launcher's end of the sync socket, which the child closes. */
-  parentSyncFd?: number | undefined;
-}): SpawnSpec {
-  const childSyncFd = 3 + o.preserveFds;
-  return {
-    cloneFlags: o.flags & ~(CLONE_NEWCGROUP | CLONE_NEWTIME | (unshareIpcLater(o.flags) ? CLONE_NEWIPC : 0)),
-    syncFd: o.syncFd,
-    childSyncFd,
-    exeFd: o.exeFd,
-    argv: ["ns-init"],
-    env: [`_NS_SYNC_FD=${childSyncFd}`],
-    becomeRoot: (o.flags & CLONE_NEWUSER) !== 0,
-    parentDeathSignal: o.parentDeathSignal,
-    keepFds: o.preserveFds,
-    joinFds: o.joinFds,
-    ...(o.timeNamespace ? { timeNamespace: { offsets: o.timeOffsets } } : {}),
-    ...(o.cgroupJoin?.cgroupFd !== undefined ? { cgroupFd: o.cgroupJoin.cgroupFd } : {}),
-    tasksFds: o.cgroupJoin?.tasksFds ?? [],
-    ...(o.parentSyncFd !== undefined ? { parentSyncFd: o.parentSyncFd } : {}),
-  };
-}
-
-/**
- * An ipc namespace cloned together with a new user namespace gets its mqueue
- * filesystem while the child's uid is still unmapped, so the container's root
- * could not use /dev/mqueue. The init stage unshares it instead, once it is
- * root in the user namespace.
- */
-export function unshareIpcLater(flags: number): boolean {
-  return (flags & CLONE_NEWUSER) !== 0 && (flags & CLONE_NEWIPC) !== 0;
-}
 
 export class ContainerLaunch {
   readonly spec: Spec;
@@ -335,47 +275,17 @@ export class ContainerLaunch {
   }
 
   private initConfig(): InitConfig {
-    const spec = this.spec;
-    const linux = spec.linux ?? {};
-    const process = spec.process!;
-    const hooks = spec.hooks ?? {};
-    const userNamespace = hasNamespace(this.namespaces, "user");
-    return {
-      id: this.opts.id,
-      bundle: this.opts.bundle,
+    return buildInitConfig({
+      spec: this.spec,
+      opts: this.opts,
       rootfs: this.rootfs,
-      readonlyRoot: spec.root?.readonly === true && !this.opts.hostRoot,
-      hostRoot: this.opts.hostRoot === true,
-      noPivot: this.opts.noPivot,
-      process: process as InitConfig["process"],
-      hostname: spec.hostname,
-      domainname: spec.domainname,
-      mounts: (spec.mounts ?? []) as InitConfig["mounts"],
-      devices: (linux.devices ?? []) as InitConfig["devices"],
-      maskedPaths: linux.maskedPaths ?? [],
-      readonlyPaths: linux.readonlyPaths ?? [],
-      sysctl: linux.sysctl ?? {},
-      seccomp: linux.seccomp ? compileSeccomp(linux.seccomp) : undefined,
-      rootfsPropagation: linux.rootfsPropagation,
-      mountLabel: linux.mountLabel,
-      userNamespace,
-      mountNamespace: hasNamespace(this.namespaces, "mount"),
-      setgroups: true,
-      newCgroupNamespace: (this.flags & CLONE_NEWCGROUP) !== 0,
-      unshareIpc: unshareIpcLater(this.flags),
-      newUtsNamespace: (this.flags & CLONE_NEWUTS) !== 0,
+      namespaces: this.namespaces,
+      flags: this.flags,
       cgroupPath: this.cgroup?.path,
       network: this.network,
-      preserveFds: this.opts.preserveFds,
       execFifo: this.execFifo,
-      terminal: process.terminal === true,
-      runtimeHooks: (hooks.prestart?.length ?? 0) + (hooks.createRuntime?.length ?? 0) > 0,
-      createContainerHooks: (hooks.createContainer ?? []) as InitConfig["createContainerHooks"],
-      startContainerHooks: (hooks.startContainer ?? []) as InitConfig["startContainerHooks"],
       hookState: this.hookState("created"),
-      parentDeathSignal: this.opts.foreground ? SIGKILL : 0,
-      debug: this.opts.debug,
-    };
+    });
   }
 
   hookState(status: string): Record<string, unknown> {
@@ -558,44 +468,4 @@ export class ContainerLaunch {
     closeJoined(this.joined);
     teardown(this.opts.store, this.opts.id, this.cgroup, this.network);
   }
-}
-
-/** Removes the network, the cgroup and the state directory of a container; errors are logged, not thrown. */
-export function teardown(store: StateStore, id: string, cgroup: Cgroup | undefined, network: unknown): void {
-  if (network) {
-    try {
-      const { teardownHostSide } = require("../network/index.ts") as typeof import("../network/index.ts");
-      teardownHostSide(network as never);
-    } catch (e) {
-      log("warn", `remove network of ${id}: ${(e as Error).message}`);
-    }
-  }
-  if (cgroup) {
-    try {
-      cgroup.destroy();
-    } catch (e) {
-      log("warn", `remove cgroup of ${id}: ${(e as Error).message}`);
-    }
-  }
-  store.remove(id);
-}
-
-export function writePidFile(path: string, pid: number): void {
-  const tmp = `${path}.${process.pid}.tmp`;
-  writeFileSync(tmp, String(pid));
-  renameSync(tmp, path);
-}
-
-/** Compiles linux.seccomp; the compiler and its syscall tables load only for configs that have one. */
-function compileSeccomp(seccomp: NonNullable<NonNullable<Spec["linux"]>["seccomp"]>): EncodedFilter {
-  const { encodeSeccomp } = require("../seccomp/index.ts") as typeof import("../seccomp/index.ts");
-  return encodeSeccomp(seccomp as never, (message) => log("info", message));
-}
-
-function timeOffsets(spec: Spec): string | undefined {
-  const offsets = spec.linux?.timeOffsets as Record<string, { secs?: number; nanosecs?: number }> | undefined;
-  if (!offsets) return undefined;
-  return Object.entries(offsets)
-    .map(([clock, o]) => `${clock} ${o.secs ?? 0} ${o.nanosecs ?? 0}`)
-    .join("\n");
 }

@@ -5,7 +5,7 @@ import { describeError } from "../errors.ts";
 import { close, pollIn, SyscallError } from "../ffi/libc.ts";
 import { pidfdOpen, pidfdSendSignal } from "../ffi/pidfd.ts";
 import { runHooks, type Hook } from "../hooks.ts";
-import { teardown } from "../launcher/launch.ts";
+import { teardown } from "../launcher/teardown.ts";
 import { log } from "../log.ts";
 import { isSameProcess } from "../proc.ts";
 import { ociState, statusOf, type Status } from "./oci.ts";

@@ -17,8 +17,8 @@ export function forwardedSignalMask(exceptWinch: boolean): bigint {
 }
 
 /**
- * The command that starts an init stage (libcontainer's DefaultCreateCommand):
- * the ns executable again, with argv[0] "ns-init", the clone flags of the
+ * Builds the command that starts an init stage (libcontainer's
+ * DefaultCreateCommand): the ns executable again, with argv[0] "ns-init", the clone flags of the
  * config, the sync socket at fd 3+preserveFds (named in _NS_SYNC_FD), the
  * preserved fds, and the parent-death signal. The cgroup namespace is left
  * out: the init stage unshares it once it sits in its cgroup. So is the ipc
@@ -58,7 +58,8 @@ export function createCommand(o: {
 }
 
 /**
- * An ipc namespace cloned together with a new user namespace gets its mqueue
+ * Returns whether the init stage unshares the ipc namespace itself. An ipc
+ * namespace cloned together with a new user namespace gets its mqueue
  * filesystem while the child's uid is still unmapped, so the container's root
  * could not use /dev/mqueue. The init stage unshares it instead, once it is
  * root in the user namespace.
@@ -67,7 +68,7 @@ export function unshareIpcLater(flags: number): boolean {
   return (flags & CLONE_NEWUSER) !== 0 && (flags & CLONE_NEWIPC) !== 0;
 }
 
-/** The time namespace offsets of the config, as /proc/PID/timens_offsets takes them. */
+/** Returns the time namespace offsets of the config, as /proc/PID/timens_offsets takes them. */
 export function timeOffsets(spec: Spec): string | undefined {
   const offsets = spec.linux?.timeOffsets as Record<string, { secs?: number; nanosecs?: number }> | undefined;
   if (!offsets) return undefined;

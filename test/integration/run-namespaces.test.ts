@@ -64,6 +64,21 @@ describe("namespaces", () => {
     for (const line of out.cgroup!.split("\n")) expect(line).toEndWith(":/");
   });
 
+  test("include a time namespace with linux.timeOffsets", () => {
+    const r = run("readlink /proc/self/ns/time; cat /proc/self/timens_offsets; cut -d. -f1 /proc/uptime", (c) => {
+      c.linux.namespaces.push({ type: "time" });
+      c.linux.timeOffsets = { monotonic: { secs: 86400 }, boottime: { secs: 172800, nanosecs: 0 } };
+    });
+    const [link, monotonic, boottime, uptime] = r.stdout.trim().split("\n");
+    expect(link).not.toBe(hostNamespace("time"));
+    expect(monotonic!.split(/\s+/)).toEqual(["monotonic", "86400", "0"]);
+    expect(boottime!.split(/\s+/)).toEqual(["boottime", "172800", "0"]);
+    // /proc/uptime counts boot time, which the offset moves two days on.
+    const hostUptime = Number(readFileSync("/proc/uptime", "utf8").split(".")[0]);
+    expect(Number(uptime) - hostUptime).toBeGreaterThan(172800 - 60);
+    expect(Number(uptime) - hostUptime).toBeLessThan(172800 + 60);
+  });
+
   test("leave the network namespace shared when linux.namespaces has none", () => {
     const r = run(READ_NAMESPACES, (c) => {
       c.linux.namespaces = c.linux.namespaces.filter((n: { type: string }) => n.type !== "network");

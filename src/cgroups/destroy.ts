@@ -127,3 +127,22 @@ export function removeMember(member: Member): void {
     }
   }
 }
+
+/**
+ * Removes the member's directory if it is empty, then its empty parents up to
+ * the owned top. It kills nothing. It serves a cgroup that a creator noted
+ * before its mkdir: a directory with processes or children there is not the
+ * container's.
+ */
+export function removeMemberIfEmpty(member: Member): void {
+  const top = member.ownedTop;
+  for (let dir = member.dir.path; dir === top || dir.startsWith(`${top}/`); dir = dirname(dir)) {
+    try {
+      rmdirSync(dir);
+    } catch (error) {
+      const code = errorCode(error);
+      if (code === "EBUSY" || code === "ENOTEMPTY") return;
+      if (code !== "ENOENT") throw new CgroupError(`cannot remove the cgroup ${dir}: ${(toSyscallError(error, "rmdir", dir) as Error).message}`, { cause: error });
+    }
+  }
+}

@@ -4,6 +4,7 @@
 import { readFileSync } from "node:fs";
 import { CgroupImpl, type Cgroup } from "./cgroup.ts";
 import { hierarchiesUnder, layoutFrom, listHierarchies } from "./layout.ts";
+import { removeMemberIfEmpty } from "./destroy.ts";
 import { membersFor, membersFromPaths } from "./members.ts";
 import { resolveCgroupPath } from "./paths.ts";
 
@@ -52,4 +53,13 @@ export function cgroupFor(options: CgroupOptions): Cgroup {
 export function loadCgroup(paths: Readonly<Record<string, string>>, ownedTop: Readonly<Record<string, string>> = {}): Cgroup {
   const { members, path } = membersFromPaths(paths, ownedTop, listHierarchies());
   return new CgroupImpl(path, members);
+}
+
+/**
+ * Removes the cgroup at `paths` (from Cgroup.paths) only where it is empty,
+ * with its empty parents below DEFAULT_PARENT, and kills no process. For the
+ * cgroup of a creator that died before it could note what it made.
+ */
+export function removeEmptyCgroup(paths: Readonly<Record<string, string>>): void {
+  for (const member of membersFromPaths(paths, {}, listHierarchies()).members) removeMemberIfEmpty(member);
 }

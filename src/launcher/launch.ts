@@ -130,6 +130,9 @@ export class ContainerLaunch {
   private createCgroup(): void {
     if (this.opts.noCgroup) return;
     this.cgroup = cgroupFor({ id: this.opts.id, cgroupsPath: this.spec.linux?.cgroupsPath });
+    // Noted first, so that a launcher killed during create() leaves no
+    // directory that delete does not know of.
+    this.opts.store.noteProgress(this.opts.id, { cgroupPending: this.cgroup.paths });
     this.cgroup.create();
     // As in runc, every container starts from "deny all" plus the devices
     // the spec says it always has; the config's rules come in between.

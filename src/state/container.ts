@@ -1,6 +1,6 @@
 // A container as the lifecycle commands see it: its record, its status now,
 // its cgroup, and the operations on it that need all three.
-import { loadCgroup, type Cgroup } from "../cgroups/index.ts";
+import { loadCgroup, removeEmptyCgroup, type Cgroup } from "../cgroups/index.ts";
 import { describeError } from "../errors.ts";
 import { close, pollIn, SyscallError } from "../ffi/libc.ts";
 import { pidfdOpen, pidfdSendSignal } from "../ffi/pidfd.ts";
@@ -179,6 +179,13 @@ export class Container {
       }
     }
 
+    if (!this.cgroup && this.record.cgroupPending) {
+      try {
+        removeEmptyCgroup(this.record.cgroupPending);
+      } catch (e) {
+        log("warn", `remove cgroup of ${this.id}: ${describeError(e)}`);
+      }
+    }
     teardown(this.store, this.id, this.cgroup, this.record.network);
     runHooks("poststop", poststop, stoppedState);
   }

@@ -28,6 +28,13 @@ export interface ContainerRecord {
   cgroupPath?: string | undefined;
   /** Per hierarchy, the highest cgroup directory ns created for the container (removed with it). */
   cgroupOwnedTop?: Record<string, string> | undefined;
+  /**
+   * Cgroup directories a creator was about to make, noted before its mkdir:
+   * a creator killed between the mkdir and the note of cgroupPaths leaves
+   * only this. No process has joined them yet, so delete removes them only
+   * while they are empty.
+   */
+  cgroupPending?: Record<string, string> | undefined;
   network?: unknown;
   /** The container's config, for exec defaults and the poststop hooks of delete. */
   config: Record<string, unknown>;
@@ -156,7 +163,7 @@ export class StateStore {
    * on the host so far (cgroups, network devices), so that `ns delete` can
    * remove them if the creator dies first. Fields merge into earlier notes.
    */
-  noteProgress(id: string, made: Pick<ContainerRecord, "cgroupPaths" | "cgroupOwnedTop" | "network">): void {
+  noteProgress(id: string, made: Pick<ContainerRecord, "cgroupPaths" | "cgroupOwnedTop" | "cgroupPending" | "network">): void {
     const file = `${this.dir(id)}/${PROGRESS_FILE}`;
     let earlier: Partial<ContainerRecord> = {};
     try {
@@ -236,6 +243,7 @@ export class StateStore {
       foreground: false,
       cgroupPaths: made.cgroupPaths,
       cgroupOwnedTop: made.cgroupOwnedTop,
+      cgroupPending: made.cgroupPending,
       network: made.network,
       incomplete: this.isLocked(id) ? "creating" : "stale",
     };

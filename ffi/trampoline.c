@@ -299,17 +299,17 @@ static const char *env_lookup(char *const *envp, const char *name)
 }
 
 /* execvpe() without its allocation: look the name up in the PATH of the
- * container's environment, as a shell would. */
+ * container's environment, as a shell would. Returns an errno. */
 static int exec_in_path(const char *file, char *const *argv, char *const *envp)
 {
 	char buf[4096];
 	const char *path, *p;
 	int saw_eacces = 0;
 
-	if (strchr(file, '/')) {
-		execve(file, argv, envp);
-		return errno;
-	}
+	long r;
+
+	if (strchr(file, '/'))
+		return (int)-sys(SYS_execve, (long)file, (long)argv, (long)envp, 0, 0);
 	path = env_lookup(envp, "PATH");
 	if (!path)
 		path = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
@@ -325,11 +325,11 @@ static int exec_in_path(const char *file, char *const *argv, char *const *envp)
 			} else {
 				memcpy(buf, file, flen + 1);
 			}
-			execve(buf, argv, envp);
-			if (errno == EACCES)
+			r = sys(SYS_execve, (long)buf, (long)argv, (long)envp, 0, 0);
+			if (r == -EACCES)
 				saw_eacces = 1;
-			else if (errno != ENOENT && errno != ENOTDIR && errno != ENAMETOOLONG)
-				return errno;
+			else if (r != -ENOENT && r != -ENOTDIR && r != -ENAMETOOLONG)
+				return (int)-r;
 		}
 		if (!*end)
 			break;
@@ -661,7 +661,6 @@ static void __attribute__((noreturn)) child_stage(struct ns_spawn *s)
 	sync = (int)s->sync_fd;
 
 	if (s->exec) {
-		/* Only a forked child gets here: ns_exec uses glibc's execve. */
 		struct ns_exec *x = (struct ns_exec *)(uintptr_t)s->exec;
 		int rc = ns_exec(x);
 		report_error(sync, (int)x->failed_step, -rc);
@@ -808,43 +807,234 @@ static long clone_fork(struct ns_spawn *s, long flags)
 	return sys(SYS_clone3, (long)&args, sizeof(args), 0, 0, 0);
 }
 
-/*
- * Start a child. Without namespaces to join, one clone() makes it in all its
- * new namespaces. To join namespaces by path, an intermediate child joins
- * them first (setns needs a single-threaded caller, and joining a pid
- * namespace applies only to children), clones the real child with
- * CLONE_PARENT so that it stays the launcher's child, sends its pid as a
- * {"type":"pid"} frame and exits. Each child waits for one go-ahead byte.
- * Returns the pid of the first child, or -errno.
- */
-long ns_spawn(struct ns_spawn *s)
-{
-	long flags = (long)(s->clone_flags & ~(CLONE_NEWTIME | CLONE_NEWCGROUP));
+/* A stack for a child that shares the launcher's memory: [base, base + size). */
+struct vm_stack {
+	char *base;
+	size_t size;
+};
 
-	if (s->njoin == 0) {
+static void __attribute__((noreturn)) join_stage(struct ns_spawn *s, long flags, struct vm_stack *stack);
+
 #if defined(__x86_64__)
-		if (!s->exec)
-			return spawn_vm(s, flags);
+static int vm_grandchild(void *arg)
+{
+	child_stage(arg);
+}
 #endif
-		long pid = clone_fork(s, flags);
-		if (pid == 0) {
-			/* Until execve this child is a copy of ns. A process that
-			 * is not dumpable keeps its /proc/PID/exe closed to the
-			 * container, which could otherwise reopen the ns binary for
-			 * writing once nothing runs it (CVE-2019-5736). execve
-			 * makes the new program dumpable again. */
-			sys(SYS_prctl, PR_SET_DUMPABLE, 0, 0, 0, 0);
-			reset_signals();
-			child_stage(s);
-		}
-		return pid;
+
+/* Clones the real child of a join into the joined namespaces; returns its
+ * pid or -errno. Only the caller returns. */
+static long clone_joined(struct ns_spawn *s, long flags, struct vm_stack *stack)
+{
+#if defined(__x86_64__)
+	if (stack) {
+		struct ns_clone_args args = {
+			/* clone3 refuses an exit signal with CLONE_PARENT: the
+			 * child gets its parent's, SIGCHLD. */
+			.flags = (uint64_t)flags | CLONE_VM | CLONE_PARENT,
+			.stack = (uint64_t)(uintptr_t)stack->base,
+			.stack_size = stack->size,
+		};
+		return ns_clone3_run(&args, sizeof(args), vm_grandchild, s);
 	}
+#endif
+	(void)stack;
+	long child = sys(SYS_clone, flags | CLONE_PARENT | SIGCHLD, 0, 0, 0, 0);
+	if (child == 0)
+		child_stage(s);
+	return child;
+}
 
-	long pid = clone_fork(s, 0);
-	if (pid != 0)
-		return pid;
+#if defined(__x86_64__)
+#ifndef NS_GET_NSTYPE
+#define NS_GET_NSTYPE 0xb703
+#endif
+#define JOIN_STACK_SIZE (64 * 1024)
 
-	/* As above; the child cloned below inherits it. */
+/*
+ * Whether a join can run in the launcher's memory. The kernel refuses setns
+ * into a user or time namespace to a process whose memory is shared. A
+ * child that becomes root or unshares a time namespace takes the forked
+ * path too.
+ */
+static int vm_can_join(const struct ns_spawn *s)
+{
+	if (!s->exec || s->become_root || s->unshare_time)
+		return 0;
+	for (int64_t i = 0; i < s->njoin && i < 8; i++) {
+		long type = sys(SYS_ioctl, (long)s->join_fds[i], NS_GET_NSTYPE, 0, 0, 0);
+		if (type < 0 || type == CLONE_NEWUSER || type == CLONE_NEWTIME)
+			return 0;
+	}
+	return 1;
+}
+
+/* The start of the private block of a shared-memory join. */
+struct vm_join_block {
+	struct ns_spawn s;
+	struct vm_stack grandchild;
+	long flags;
+};
+
+/* A bump allocator over the private block of a shared-memory join. */
+struct arena {
+	char *at;
+	char *end;
+};
+
+static void *arena_copy(struct arena *a, const void *src, size_t n)
+{
+	char *p = (char *)(((uintptr_t)a->at + 15) & ~(uintptr_t)15);
+	if (p + n > a->end)
+		return NULL;
+	if (src)
+		memcpy(p, src, n);
+	a->at = p + n;
+	return p;
+}
+
+static size_t strv_len(char *const *v)
+{
+	size_t n = 0;
+	while (v && v[n])
+		n++;
+	return n;
+}
+
+/* What arena_strv takes, with up to 15 bytes of alignment per copy. */
+static size_t strv_bytes(char *const *v)
+{
+	size_t bytes = 15 + 8 * (strv_len(v) + 1);
+	for (size_t i = 0; v && v[i]; i++)
+		bytes += 15 + strlen(v[i]) + 1;
+	return bytes;
+}
+
+/* Copies a string array with its strings, or returns NULL when it does not fit. */
+static char **arena_strv(struct arena *a, char *const *v)
+{
+	size_t n = strv_len(v);
+	char **out = arena_copy(a, NULL, 8 * (n + 1));
+	if (!out)
+		return NULL;
+	for (size_t i = 0; i < n; i++)
+		if (!(out[i] = arena_copy(a, v[i], strlen(v[i]) + 1)))
+			return NULL;
+	out[n] = NULL;
+	return out;
+}
+
+struct sock_fprog_layout {
+	unsigned short len;
+	uint64_t filter;
+};
+
+/* The size of the private block of a join that runs x, stacks apart. */
+static size_t exec_bytes(const struct ns_exec *x)
+{
+	const struct sock_fprog_layout *prog = (const void *)(uintptr_t)x->seccomp;
+	/* Eight copies besides the string arrays, each aligned to 16 bytes. */
+	size_t bytes = 8 * 15 + sizeof(struct vm_join_block) + sizeof(*x);
+	bytes += 4 * (size_t)x->ngroups + 4 + 24 * (size_t)x->nrlimits + 8;
+	if (x->cwd)
+		bytes += strlen((const char *)(uintptr_t)x->cwd) + 1;
+	bytes += strlen((const char *)(uintptr_t)x->file) + 1;
+	bytes += strv_bytes((char *const *)(uintptr_t)x->argv) + strv_bytes((char *const *)(uintptr_t)x->envp);
+	if (prog)
+		bytes += sizeof(*prog) + 8 * (size_t)prog->len;
+	return bytes;
+}
+
+#define ARENA_PTR(a, src, n) ((uint64_t)(uintptr_t)arena_copy((a), (const void *)(uintptr_t)(src), (n)))
+
+/* Copies the exec description and everything it points to; NULL if it does not fit. */
+static struct ns_exec *arena_exec(struct arena *a, const struct ns_exec *src)
+{
+	struct ns_exec *x = arena_copy(a, src, sizeof(*src));
+	if (!x)
+		return NULL;
+	if (!(x->groups = ARENA_PTR(a, src->groups, 4 * (size_t)src->ngroups + 4)) ||
+	    !(x->rlimits = ARENA_PTR(a, src->rlimits, 24 * (size_t)src->nrlimits + 8)) ||
+	    !(x->file = ARENA_PTR(a, src->file, strlen((const char *)(uintptr_t)src->file) + 1)) ||
+	    !(x->argv = (uint64_t)(uintptr_t)arena_strv(a, (char *const *)(uintptr_t)src->argv)) ||
+	    !(x->envp = (uint64_t)(uintptr_t)arena_strv(a, (char *const *)(uintptr_t)src->envp)))
+		return NULL;
+	if (src->cwd && !(x->cwd = ARENA_PTR(a, src->cwd, strlen((const char *)(uintptr_t)src->cwd) + 1)))
+		return NULL;
+	if (src->seccomp) {
+		const struct sock_fprog_layout *from = (const void *)(uintptr_t)src->seccomp;
+		struct sock_fprog_layout *prog = arena_copy(a, from, sizeof(*from));
+		if (!prog || !(prog->filter = ARENA_PTR(a, from->filter, 8 * (size_t)from->len)))
+			return NULL;
+		x->seccomp = (uint64_t)(uintptr_t)prog;
+	}
+	return x;
+}
+
+static int vm_join_child(void *arg)
+{
+	struct vm_join_block *b = arg;
+	join_stage(&b->s, b->flags, &b->grandchild);
+}
+
+/*
+ * The join path in the launcher's memory, as spawn_vm does for new
+ * namespaces: neither the intermediate child nor the real child copies the
+ * page tables of the Bun process (two forks, 3-4 ms here). What they read
+ * is copied into a private block first, because the launcher's JavaScript
+ * goes on and may free its own copies. The block is never unmapped (see
+ * VM_BLOCK_SIZE).
+ */
+static long spawn_vm_join(struct ns_spawn *s, long flags)
+{
+	const struct ns_exec *exec = (const struct ns_exec *)(uintptr_t)s->exec;
+	size_t data = exec_bytes(exec);
+	size_t size = ((data + 4095) & ~(size_t)4095) + 2 * JOIN_STACK_SIZE;
+	char *block = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+	if (block == MAP_FAILED)
+		return -errno;
+	struct arena a = { block, block + size - 2 * JOIN_STACK_SIZE };
+	struct vm_join_block *b = arena_copy(&a, NULL, sizeof(*b));
+	struct ns_exec *x = b ? arena_exec(&a, exec) : NULL;
+	if (!x)
+		return -E2BIG;
+	b->s = *s;
+	b->s.exec = (uint64_t)(uintptr_t)x;
+	b->flags = flags;
+	b->grandchild.base = block + size - 2 * JOIN_STACK_SIZE;
+	b->grandchild.size = JOIN_STACK_SIZE;
+
+	sigset_t all, old;
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	struct ns_clone_args args = {
+		.flags = CLONE_VM | (s->cgroup_fd >= 0 ? CLONE_INTO_CGROUP : 0),
+		.exit_signal = SIGCHLD,
+		.stack = (uint64_t)(uintptr_t)(block + size - JOIN_STACK_SIZE),
+		.stack_size = JOIN_STACK_SIZE,
+		.cgroup = s->cgroup_fd >= 0 ? (uint64_t)s->cgroup_fd : 0,
+	};
+	long pid = ns_clone3_run(&args, sizeof(args), vm_join_child, b);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	return pid;
+}
+#endif
+
+/*
+ * The intermediate child of a join: waits for the go-ahead, joins the
+ * cgroups and the namespaces, clones the real child with CLONE_PARENT so
+ * that it stays the launcher's child, sends its pid as a {"type":"pid"}
+ * frame and exits. With a stack, the real child shares the memory
+ * (CLONE_VM) and runs there; without, it is a forked copy.
+ */
+static void __attribute__((noreturn)) join_stage(struct ns_spawn *s, long flags, struct vm_stack *stack)
+{
+	/* Until execve the child is a copy of ns, or shares its memory. A
+	 * process that is not dumpable keeps its /proc/PID/exe closed to the
+	 * container, which could otherwise reopen the ns binary for writing
+	 * once nothing runs it (CVE-2019-5736). The flag belongs to the memory:
+	 * the child cloned below has it, and a launcher whose memory is shared
+	 * has it too. execve gives the new program memory of its own. */
 	sys(SYS_prctl, PR_SET_DUMPABLE, 0, 0, 0, 0);
 	reset_signals();
 	if (s->parent_sync_fd >= 0) {
@@ -876,15 +1066,54 @@ long ns_spawn(struct ns_spawn *s)
 		}
 		sys(SYS_close, (long)s->join_fds[i], 0, 0, 0, 0);
 	}
-	long child = sys(SYS_clone, flags | CLONE_PARENT | SIGCHLD, 0, 0, 0, 0);
-	if (child == 0)
-		child_stage(s);
+	long child = clone_joined(s, flags, stack);
 	if (child < 0) {
 		report_error(sync, STEP_CLONE, (int)-child);
 		child_exit(1);
 	}
 	report_pid(sync, child);
 	child_exit(0);
+}
+
+/*
+ * Start a child. Without namespaces to join, one clone() makes it in all its
+ * new namespaces. To join namespaces by path, an intermediate child joins
+ * them first (setns needs a single-threaded caller, and joining a pid
+ * namespace applies only to children) and clones the real child: see
+ * join_stage. Each child waits for one go-ahead byte.
+ * Returns the pid of the first child, or -errno.
+ */
+long ns_spawn(struct ns_spawn *s)
+{
+	long flags = (long)(s->clone_flags & ~(CLONE_NEWTIME | CLONE_NEWCGROUP));
+
+	if (s->njoin == 0) {
+#if defined(__x86_64__)
+		if (!s->exec)
+			return spawn_vm(s, flags);
+#endif
+		long pid = clone_fork(s, flags);
+		if (pid == 0) {
+			/* Until execve this child is a copy of ns. A process that
+			 * is not dumpable keeps its /proc/PID/exe closed to the
+			 * container, which could otherwise reopen the ns binary for
+			 * writing once nothing runs it (CVE-2019-5736). execve
+			 * makes the new program dumpable again. */
+			sys(SYS_prctl, PR_SET_DUMPABLE, 0, 0, 0, 0);
+			reset_signals();
+			child_stage(s);
+		}
+		return pid;
+	}
+
+#if defined(__x86_64__)
+	if (vm_can_join(s))
+		return spawn_vm_join(s, flags);
+#endif
+	long pid = clone_fork(s, 0);
+	if (pid != 0)
+		return pid;
+	join_stage(s, flags, NULL);
 }
 
 struct watch {

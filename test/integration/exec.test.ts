@@ -193,6 +193,22 @@ describe("exec", () => {
     expect(r.stderr).toContain("missing the command");
   });
 
+  test("exec keeps a large environment and the container's seccomp filter intact", () => {
+    // ns copies what the joining process needs before it clones it, so that
+    // the launcher may go on: every variable and the filter must arrive whole.
+    const c = runningContainer("copies", (config) => {
+      config.linux.seccomp = { defaultAction: "SCMP_ACT_ALLOW", syscalls: [{ names: ["mkdir", "mkdirat"], action: "SCMP_ACT_ERRNO", errnoRet: 13 }] };
+    });
+    const env = Array.from({ length: 500 }, (_, i) => ["--env", `V${i}=${"v".repeat(i)}`]).flat();
+    const r = ns(["exec", ...env, "--cwd", "/tmp", c.id, "sh", "-c", 'env | grep -c "^V"; echo ${#V499}; mkdir /tmp/d 2>&1; pwd']);
+    expect(r.code).toBe(0);
+    const out = lines(r.stdout);
+    expect(out[0]).toBe("500");
+    expect(out[1]).toBe("499");
+    expect(out[2]).toContain("Permission denied");
+    expect(out[3]).toBe("/tmp");
+  });
+
   test("no process of the ns executable is visible in the container during exec", () => {
     const c = runningContainer("invisible");
     // Every process visible to the command is a busybox applet: the init, the shell and readlink.

@@ -115,15 +115,21 @@ export function removeMember(member: Member): void {
   for (const child of member.dir.descendants()) rmdirRetrying(child.path, deadline);
   rmdirRetrying(member.dir.path, deadline);
   member.created = false;
+  removeEmptyUpTo(dirname(member.dir.path), member.ownedTop);
+}
 
-  const top = member.ownedTop;
-  for (let parent = dirname(member.dir.path); parent === top || parent.startsWith(`${top}/`); parent = dirname(parent)) {
+/**
+ * Removes dir and then each parent up to top while they are empty. A missing
+ * one counts as removed; one that is busy or has children ends the walk.
+ */
+function removeEmptyUpTo(dir: string, top: string): void {
+  for (; dir === top || dir.startsWith(`${top}/`); dir = dirname(dir)) {
     try {
-      rmdirSync(parent);
+      rmdirSync(dir);
     } catch (error) {
       const code = errorCode(error);
       if (code === "EBUSY" || code === "ENOTEMPTY") return;
-      if (code !== "ENOENT") throw new CgroupError(`cannot remove the cgroup ${parent}: ${(toSyscallError(error, "rmdir", parent) as Error).message}`, { cause: error });
+      if (code !== "ENOENT") throw new CgroupError(`cannot remove the cgroup ${dir}: ${(toSyscallError(error, "rmdir", dir) as Error).message}`, { cause: error });
     }
   }
 }
@@ -135,14 +141,5 @@ export function removeMember(member: Member): void {
  * container's.
  */
 export function removeMemberIfEmpty(member: Member): void {
-  const top = member.ownedTop;
-  for (let dir = member.dir.path; dir === top || dir.startsWith(`${top}/`); dir = dirname(dir)) {
-    try {
-      rmdirSync(dir);
-    } catch (error) {
-      const code = errorCode(error);
-      if (code === "EBUSY" || code === "ENOTEMPTY") return;
-      if (code !== "ENOENT") throw new CgroupError(`cannot remove the cgroup ${dir}: ${(toSyscallError(error, "rmdir", dir) as Error).message}`, { cause: error });
-    }
-  }
+  removeEmptyUpTo(member.dir.path, member.ownedTop);
 }

@@ -421,12 +421,14 @@ export class ContainerLaunch {
    * Waits for the init stage's next message or its execve. If its main
    * thread dies first (a seccomp filter that kills execve does that), the
    * other threads of the Bun process would keep it, and the sync pipe, alive
-   * for ever: a zombie thread-group leader is the sign.
+   * for ever: a zombie thread-group leader is the sign. A process that
+   * executed and then exited between the two checks is a zombie too, but its
+   * execve has closed the sync pipe, so the pipe is read once more.
    */
   private waitReadable(): void {
     while (!pollIn(this.sync!.fd, 100)) {
       this.checkInterrupted();
-      if (readProcessState(this.pid) !== "Z") continue;
+      if (readProcessState(this.pid) !== "Z" || pollIn(this.sync!.fd, 0)) continue;
       tryKill(this.pid, SIGKILL);
       throw new UserError("the container's process died before it started: its init stage was killed at execve (does linux.seccomp kill execve?)");
     }

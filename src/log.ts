@@ -1,7 +1,8 @@
 // Log lines of the launcher and, relayed over the sync pipe, of the init
 // stage. Text goes to stderr by default; `--log FILE --log-format json`
 // writes the lines OCI clients such as containerd parse (level, msg, time).
-import { appendFileSync } from "node:fs";
+import { openSync, writeSync } from "node:fs";
+import { describeError, UserError } from "./errors.ts";
 import { writeStderr } from "./output.ts";
 
 export type Level = "error" | "warn" | "info" | "debug";
@@ -9,18 +10,30 @@ export type Level = "error" | "warn" | "info" | "debug";
 const RANK: Record<Level, number> = { error: 0, warn: 1, info: 2, debug: 3 };
 
 interface LogConfig {
-  file?: string | undefined;
+  /** The --log file, open for appending; -1 for none. */
+  fd: number;
   format: "text" | "json";
   level: Level;
 }
 
-const config: LogConfig = { format: "text", level: "warn" };
+const config: LogConfig = { fd: -1, format: "text", level: "warn" };
 const fields: Record<string, unknown> = {};
 const started = performance.now();
 let lastMark = started;
 
+/**
+ * Sets where and how log lines go. A --log file that cannot be opened is an
+ * error, as with runc: an OCI client reads the file for the reason of a
+ * failure and would find nothing there.
+ */
 export function configureLog(options: { file?: string | undefined; format?: "text" | "json"; debug?: boolean }): void {
-  config.file = options.file;
+  if (options.file !== undefined) {
+    try {
+      config.fd = openSync(options.file, "a", 0o644);
+    } catch (e) {
+      throw new UserError(`--log ${options.file}: ${describeError(e)}`);
+    }
+  }
   config.format = options.format ?? "text";
   config.level = options.debug ? "debug" : "warn";
 }
@@ -45,9 +58,9 @@ export function log(level: Level, msg: string, extra: Record<string, unknown> = 
       .join(" ");
     line = `ns: ${level === "error" ? "" : `${level}: `}${msg}${detail && level === "debug" ? ` (${detail})` : ""}`;
   }
-  if (config.file) {
+  if (config.fd >= 0) {
     try {
-      appendFileSync(config.file, line + "\n");
+      writeSync(config.fd, line + "\n");
       if (level !== "error") return;
     } catch {
       // An unwritable log file must not hide the message: fall through to stderr.

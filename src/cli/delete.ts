@@ -19,7 +19,7 @@ export default function del(args: ParsedArgs, globals: Globals): number {
   try {
     // The creator holds the lock until the record exists, so this is checked before taking it.
     if (Container.load(store, id).status() === "creating") {
-      throw new UserError(`cannot delete container "${id}": it is being created (wait for ns create to return)`);
+      throw new UserError(`cannot delete container "${id}": it is being created by ns create or ns run; try again once that has set it up or failed`);
     }
     store.withLock(id, () => {
       const container = Container.load(store, id);

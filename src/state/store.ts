@@ -6,7 +6,7 @@
 // it writes the first state.json. So a directory without state.json is either
 // being created (locked) or was left by a creator that died (unlocked, "stale").
 import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
-import { close, flock, LOCK_EX, LOCK_NB, O_CLOEXEC, O_DIRECTORY, O_RDONLY, open, SyscallError } from "../ffi/libc.ts";
+import { close, flock, LOCK_EX, LOCK_NB, O_CLOEXEC, O_DIRECTORY, O_RDONLY, open, SyscallError, tryKill } from "../ffi/libc.ts";
 import { renameNoReplace } from "../ffi/rename.ts";
 import { UserError } from "../errors.ts";
 import { parseJson, stringifyJson } from "../config/json.ts";
@@ -94,6 +94,7 @@ const CREATING_PREFIX = ".creating:";
 /** What a creation in progress has made on the host (see noteProgress). */
 const PROGRESS_FILE = "progress.json";
 const REMOVING_PREFIX = ".removing:";
+const ESRCH = 3;
 
 /**
  * The maximum id length, 237: the longest name derived from an id, the
@@ -142,6 +143,7 @@ export class StateStore {
     const staging = `${this.root}/${CREATING_PREFIX}${id}:${process.pid}`;
     // Left by an earlier process with this pid that died between mkdir and rename.
     rmSync(staging, { recursive: true, force: true });
+    this.removeAbandoned();
     mkdirSync(staging, { mode: 0o711 });
     let fd = -1;
     try {
@@ -288,6 +290,20 @@ export class StateStore {
       if ((e as { code?: string }).code !== "ENOENT") throw e;
     } finally {
       this.release(id);
+    }
+  }
+
+  /**
+   * Removes the temporary directories of claim() and remove() whose process
+   * has died, killed between its mkdir or rename and the step after. No id
+   * names them, so nothing else would.
+   */
+  private removeAbandoned(): void {
+    for (const name of readdirSync(this.root)) {
+      if (!name.startsWith(CREATING_PREFIX) && !name.startsWith(REMOVING_PREFIX)) continue;
+      const pid = Number(name.slice(name.lastIndexOf(":") + 1));
+      if (!Number.isInteger(pid) || pid <= 0 || pid === process.pid || tryKill(pid, 0) !== ESRCH) continue;
+      rmSync(`${this.root}/${name}`, { recursive: true, force: true });
     }
   }
 

@@ -36,6 +36,11 @@ afterAll(() => {
 });
 
 describe("global options", () => {
+  test("a log file that cannot be opened fails the command", () => {
+    const file = join(root, "no-such-dir", "ns.log");
+    expectMessage(ns(root, ["--log", file, "list"]), 1, `--log ${file}: open ${JSON.stringify(file)}: ENOENT (no such file or directory)`);
+  });
+
   test("missing value names no command", () => {
     expectMessage(ns(root, ["--root"]), 2, 'option "--root" needs a value');
   });

@@ -151,6 +151,30 @@ describe("a launcher killed during start-up", () => {
     }
     expect(leftovers(root, id)).toEqual([]);
   });
+
+  test("a later creation removes the temporary directories of creators that died", async () => {
+    // A creator killed between its mkdir and its rename leaves ROOT/.creating:ID:PID,
+    // and a remover killed halfway leaves ROOT/.removing:ID:PID. The kill cannot be
+    // timed into those windows, so this test makes the directories such deaths leave.
+    const gone = Bun.spawn(["true"]);
+    await gone.exited;
+    const alive = Bun.spawn(["sleep", "30"]);
+    const dead = [`.creating:${nextId()}:${gone.pid}`, `.removing:${nextId()}:${gone.pid}`];
+    const live = `.creating:${nextId()}:${alive.pid}`;
+    try {
+      for (const name of [...dead, live]) mkdirSync(join(root, name));
+      const r = runScript(root, nextId(), "true");
+      expect(r.code).toBe(0);
+      for (const name of dead) expect(existsSync(join(root, name))).toBe(false);
+      // Its process may still be between the two steps.
+      expect(existsSync(join(root, live))).toBe(true);
+      expectClean(root, r.id);
+    } finally {
+      alive.kill("SIGKILL");
+      await alive.exited;
+      rmdirSync(join(root, live));
+    }
+  });
 });
 
 /** Lists the init stages still alive in the cgroups of these containers. */

@@ -626,3 +626,22 @@ describe("Docker default profile", () => {
     expect(run(program, { nr: nr64("clone3") })).toBe(ALLOW);
   });
 });
+
+describe("seccomp filters and execve", () => {
+  const deny = (args?: { index: number; value: number; op: string }[]): SeccompConfig => ({
+    defaultAction: "SCMP_ACT_ALLOW",
+    syscalls: [{ names: ["execve"], action: "SCMP_ACT_ERRNO", ...(args ? { args } : {}) }],
+  });
+
+  test("a filter that denies execve whatever its arguments is rejected", () => {
+    expect(() => seccompFilter(deny(), () => {})).toThrow("does not allow execve");
+  });
+
+  test("a filter that denies execve only for a null envp is accepted", () => {
+    expect(() => seccompFilter(deny([{ index: 2, value: 0, op: "SCMP_CMP_EQ" }]), () => {})).not.toThrow();
+  });
+
+  test("a filter that denies execve only for a non-null argv is accepted", () => {
+    expect(() => seccompFilter(deny([{ index: 1, value: 0, op: "SCMP_CMP_NE" }]), () => {})).not.toThrow();
+  });
+});

@@ -1116,6 +1116,78 @@ long ns_spawn(struct ns_spawn *s)
 	join_stage(s, flags, NULL);
 }
 
+/* What a trial of the rlimits found: the index of the one refused, and why. */
+struct rlimit_trial {
+	const int64_t *triples;
+	int64_t n;
+	int64_t failed;           /* -1 when every one was accepted */
+	int64_t err;
+};
+
+static int __attribute__((unused)) rlimit_trial_child(void *arg)
+{
+	struct rlimit_trial *t = arg;
+	for (int64_t i = 0; i < t->n; i++) {
+		struct rlimit64 lim = { (rlim64_t)t->triples[3 * i + 1], (rlim64_t)t->triples[3 * i + 2] };
+		long r = sys(SYS_prlimit64, 0, (long)t->triples[3 * i], (long)&lim, 0, 0);
+		if (r < 0) {
+			t->failed = i;
+			t->err = -r;
+			break;
+		}
+	}
+	child_exit(0);
+}
+
+/*
+ * Tries the rlimits that ns_exec will set, in a short-lived child with the
+ * caller's credentials, so that a limit the kernel refuses fails the
+ * container's creation instead of its start, as the runtime spec asks. The
+ * caller keeps its own limits: a low RLIMIT_AS or RLIMIT_NOFILE would stop
+ * Bun, and a lowered hard limit could not be raised again. Returns the index
+ * of the refused triple and sets *err, or returns -1.
+ */
+int64_t ns_try_rlimits(const int64_t *triples, int64_t n, int64_t *err)
+{
+	struct rlimit_trial t = { triples, n, -1, 0 };
+	*err = 0;
+	if (n <= 0)
+		return -1;
+#if defined(__x86_64__)
+	/* The child shares this memory and the caller waits (CLONE_VFORK), so
+	 * it reports through t; it needs a stack of its own only. */
+	size_t size = 16 * 1024;
+	char *stack = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+	if (stack == MAP_FAILED) {
+		*err = errno;
+		return n;
+	}
+	sigset_t all, old;
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	struct ns_clone_args args = {
+		.flags = CLONE_VM | CLONE_VFORK,
+		.exit_signal = SIGCHLD,
+		.stack = (uint64_t)(uintptr_t)stack,
+		.stack_size = size,
+	};
+	long pid = ns_clone3_run(&args, sizeof(args), rlimit_trial_child, &t);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (pid > 0)
+		while (sys(SYS_wait4, pid, 0, __WALL, 0, 0) == -EINTR)
+			;
+	munmap(stack, size);
+	if (pid < 0) {
+		*err = -pid;
+		return n;
+	}
+#else
+	/* Elsewhere the limits are found out at execve. */
+#endif
+	*err = t.err;
+	return t.failed;
+}
+
 struct watch {
 	int pid;
 	int fd;

@@ -17,6 +17,7 @@ function open() {
     ns_forward_signals: { args: [i32, u64], returns: i32 },
     ns_forward_target: { args: [i32], returns: V },
     ns_forward_held: { args: [], returns: u64 },
+    ns_try_rlimits: { args: [P, i64_fast, P], returns: i64_fast },
   }).symbols;
 }
 
@@ -277,3 +278,24 @@ export function setForwardTarget(pid: number): void {
 }
 
 export { errnoName, errnoText };
+
+/**
+ * Tries [resource, soft, hard] triples in a short-lived child with this
+ * process's credentials, leaving this process's own limits as they are.
+ * Returns the index of the first one the kernel refuses, with its errno, or
+ * undefined when all were accepted (or the trial could not run, in which
+ * case execve finds the refusal).
+ */
+export function tryRlimits(triples: readonly (readonly [number, bigint, bigint])[]): { index: number; errno: number } | undefined {
+  if (triples.length === 0) return undefined;
+  const flat = new BigInt64Array(new ArrayBuffer(8 * 3 * triples.length));
+  triples.forEach(([resource, soft, hard], i) => {
+    flat[3 * i] = BigInt(resource);
+    flat[3 * i + 1] = BigInt.asIntN(64, soft);
+    flat[3 * i + 2] = BigInt.asIntN(64, hard);
+  });
+  const err = new BigInt64Array(new ArrayBuffer(8));
+  const index = Number(lib().ns_try_rlimits(ptr(flat), triples.length, ptr(err)));
+  if (index < 0 || index >= triples.length) return undefined;
+  return { index, errno: Number(err[0]) };
+}

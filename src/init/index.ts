@@ -10,6 +10,8 @@ import {
   close,
   closeRangeCloexec,
   dup3,
+  errnoName,
+  errnoText,
   fchown,
   open,
   openat,
@@ -23,9 +25,9 @@ import {
   unshare,
   writeAll,
 } from "../ffi/libc.ts";
-import { ExecError, execProcess, loadTrampoline } from "../ffi/trampoline.ts";
+import { ExecError, execProcess, loadTrampoline, tryRlimits } from "../ffi/trampoline.ts";
 import { runHooks } from "../hooks.ts";
-import { describeError } from "../errors.ts";
+import { describeError, UserError } from "../errors.ts";
 import { CLONE_NEWCGROUP, CLONE_NEWIPC } from "../namespaces.ts";
 import { mountAll, prepareRoot, type RootfsContext } from "../mounts/rootfs.ts";
 import { enterRootfs, maskPaths, moveIntoRootfs, readonlyPaths, remountRootReadonly, setRootPropagation } from "../mounts/pivot.ts";
@@ -174,6 +176,9 @@ async function runInit(sync: SyncPipe, config: InitConfig): Promise<never> {
   spec.file = lookPath(config.process.args[0]!, spec.env);
   spec.reportFd = sync.fd;
 
+  step("rlimits", sync, debug);
+  checkRlimits(config, spec.rlimits ?? []);
+
   step("created", sync, debug);
   sync.send({ type: "created" });
 
@@ -193,6 +198,19 @@ async function runInit(sync: SyncPipe, config: InitConfig): Promise<never> {
 
   step("execve", sync, debug);
   execProcess(spec);
+}
+
+/**
+ * Fails the creation on a limit that the kernel would refuse at execve (a
+ * hard limit above the caller's without CAP_SYS_RESOURCE, for one), because
+ * the runtime spec wants create to fail for what cannot be set up.
+ */
+function checkRlimits(config: InitConfig, triples: readonly (readonly [number, bigint, bigint])[]): void {
+  const refused = tryRlimits(triples);
+  if (!refused) return;
+  const rlimit = config.process.rlimits?.[refused.index];
+  const what = rlimit ? ` (${rlimit.type}, soft ${rlimit.soft}, hard ${rlimit.hard})` : "";
+  throw new UserError(`process.rlimits[${refused.index}]${what}: setrlimit: ${errnoName(refused.errno)} (${errnoText(refused.errno)})`);
 }
 
 /** Mounts, hooks before pivot_root, pivot_root, and the rootfs flags after it. */

@@ -206,6 +206,21 @@ function rmdirRetrying(dir: string): void {
   }
 }
 
+describe("rlimits", () => {
+  test("a limit the kernel refuses fails create, not start", () => {
+    // Without CAP_SYS_RESOURCE, ns may not raise a hard limit above its own.
+    const id = nextId();
+    const bundle = bundleWith((c) => {
+      c.process.args = ["true"];
+      c.process.rlimits = [{ type: "RLIMIT_NOFILE", soft: 4096, hard: 4096 }];
+    });
+    const r = Bun.spawnSync(["prlimit", "--nofile=1024:1024", "setpriv", "--bounding-set", "-sys_resource", "--", NS, "--root", root, "create", "--bundle", bundle.dir, id]);
+    expect(r.exitCode).toBe(1);
+    expectOneLineError(r.stderr.toString(), "process.rlimits[0] (RLIMIT_NOFILE, soft 4096, hard 4096): setrlimit: EPERM");
+    expect(leftovers(root, id)).toEqual([]);
+  });
+});
+
 describe("pids limits", () => {
   test("a limit of 1 lets a single process run", () => {
     const r = runScript(root, nextId(), "exec echo ok", {

@@ -132,7 +132,8 @@ export class ContainerLaunch {
     this.cgroup = cgroupFor({ id: this.opts.id, cgroupsPath: this.spec.linux?.cgroupsPath });
     // Noted first, so that a launcher killed during create() leaves no
     // directory that delete does not know of.
-    this.opts.store.noteProgress(this.opts.id, { cgroupPending: this.cgroup.paths });
+    // The bundle and the time let `ns state` describe a creation that died.
+    this.opts.store.noteProgress(this.opts.id, { bundle: this.opts.bundle, created: new Date().toISOString(), cgroupPending: this.cgroup.paths });
     this.cgroup.create();
     // As in runc, every container starts from "deny all" plus the devices
     // the spec says it always has; the config's rules come in between.

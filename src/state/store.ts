@@ -165,7 +165,7 @@ export class StateStore {
    * on the host so far (cgroups, network devices), so that `ns delete` can
    * remove them if the creator dies first. Fields merge into earlier notes.
    */
-  noteProgress(id: string, made: Pick<ContainerRecord, "cgroupPaths" | "cgroupOwnedTop" | "cgroupPending" | "network">): void {
+  noteProgress(id: string, made: Partial<Pick<ContainerRecord, "cgroupPaths" | "cgroupOwnedTop" | "cgroupPending" | "network" | "bundle" | "created">>): void {
     const file = `${this.dir(id)}/${PROGRESS_FILE}`;
     let earlier: Partial<ContainerRecord> = {};
     try {
@@ -237,9 +237,9 @@ export class StateStore {
       id,
       pid: 0,
       startTime: "",
-      bundle: "",
+      bundle: made.bundle ?? "",
       rootfs: "",
-      created: "",
+      created: made.created ?? "",
       config: {},
       started: false,
       foreground: false,

@@ -119,8 +119,12 @@ describe("a launcher killed during start-up", () => {
     const id = nextId();
     const made = join(MEMORY_HIERARCHY, "ns", id);
     mkdirSync(join(root, id));
-    writeFileSync(join(root, id, "progress.json"), JSON.stringify({ cgroupPending: { memory: made } }));
+    const created = new Date().toISOString();
+    writeFileSync(join(root, id, "progress.json"), JSON.stringify({ bundle: "/srv/bundle", created, cgroupPending: { memory: made } }));
     mkdirSync(made, { recursive: true });
+    // The state of the dead creation tells where it came from.
+    const state = JSON.parse(ns(root, ["state", id]).stdout);
+    expect(state).toMatchObject({ id, status: "stopped", pid: 0, bundle: "/srv/bundle", created });
     const r = ns(root, ["delete", id]);
     expect(r.stderr).toBe("");
     expect(r.code).toBe(0);

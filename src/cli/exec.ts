@@ -3,13 +3,7 @@
 // capabilities, noNewPrivileges), changed by the options or replaced by a
 // --process file, as runc exec does.
 import { readFileSync } from "node:fs";
-import * as v from "valibot";
-import { ConfigError, fieldPath } from "../config/error.ts";
-import { parseJson } from "../config/json.ts";
 import type { Process, Spec } from "../config/schema.ts";
-import { processSchema } from "../config/schema/process.ts";
-import { issueMessage } from "../config/schema/types.ts";
-import { checkArgs, checkCapabilities, checkCwd, checkEnv, checkRlimits } from "../config/validate/process.ts";
 import { describeError, UserError } from "../errors.ts";
 import { close, exitCodeOf, tryKill, waitpid } from "../ffi/libc.ts";
 import { forwardSignals, setForwardTarget } from "../ffi/trampoline.ts";
@@ -44,6 +38,13 @@ function mergeEnv(base: readonly string[], extra: readonly string[]): string[] {
  * Errors name the file and the field.
  */
 function loadProcessFile(file: string, linux: Spec["linux"]): Process {
+  // The schema and its checks load only for --process, to keep exec's start short.
+  const v = require("valibot") as typeof import("valibot");
+  const { ConfigError, fieldPath } = require("../config/error.ts") as typeof import("../config/error.ts");
+  const { parseJson } = require("../config/json.ts") as typeof import("../config/json.ts");
+  const { processSchema } = require("../config/schema/process.ts") as typeof import("../config/schema/process.ts");
+  const { issueMessage } = require("../config/schema/types.ts") as typeof import("../config/schema/types.ts");
+  const { checkArgs, checkCapabilities, checkCwd, checkEnv, checkRlimits } = require("../config/validate/process.ts") as typeof import("../config/validate/process.ts");
   let json: unknown;
   try {
     json = parseJson(readFileSync(file, "utf8"));

@@ -25,6 +25,7 @@ import {
   unshare,
   writeAll,
 } from "../ffi/libc.ts";
+import { getRlimit } from "../ffi/rlimit.ts";
 import { ExecError, execProcess, loadTrampoline, tryRlimits } from "../ffi/trampoline.ts";
 import { runHooks } from "../hooks.ts";
 import { describeError, UserError } from "../errors.ts";
@@ -206,6 +207,9 @@ async function runInit(sync: SyncPipe, config: InitConfig): Promise<never> {
  * the runtime spec wants create to fail for what cannot be set up.
  */
 function checkRlimits(config: InitConfig, triples: readonly (readonly [number, bigint, bigint])[]): void {
+  // Lowering a limit, or raising a soft one up to the hard one, always
+  // succeeds: only a raise of a hard limit needs the trial.
+  if (!triples.some(([resource, soft, hard]) => soft > hard || hard > getRlimit(resource).hard)) return;
   const refused = tryRlimits(triples);
   if (!refused) return;
   const rlimit = config.process.rlimits?.[refused.index];

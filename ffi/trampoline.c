@@ -159,6 +159,7 @@ struct ns_spawn {
 	int64_t ntasks;           /* cgroup v1 "tasks" files the child writes "0" to, to join them itself */
 	int64_t tasks_fds[16];
 	int64_t parent_sync_fd;   /* the launcher's end of the sync socket, closed in the child */
+	int64_t share_memory;     /* 1: a join may run in the launcher's memory (see vm_can_join) */
 };
 
 #ifndef CLONE_INTO_CGROUP
@@ -852,14 +853,16 @@ static long clone_joined(struct ns_spawn *s, long flags, struct vm_stack *stack)
 #define JOIN_STACK_SIZE (64 * 1024)
 
 /*
- * Whether a join can run in the launcher's memory. The kernel refuses setns
- * into a user or time namespace to a process whose memory is shared. A
- * child that becomes root or unshares a time namespace takes the forked
- * path too.
+ * Whether a join can run in the launcher's memory. The caller allows it only
+ * where no process in the container may ptrace: until its execve, the real
+ * child is in the container's pid namespace, and a tracer there would reach
+ * the launcher through the memory they share. The kernel refuses setns into
+ * a user or time namespace to a process whose memory is shared. A child that
+ * becomes root or unshares a time namespace takes the forked path too.
  */
 static int vm_can_join(const struct ns_spawn *s)
 {
-	if (!s->exec || s->become_root || s->unshare_time)
+	if (!s->share_memory || !s->exec || s->become_root || s->unshare_time)
 		return 0;
 	for (int64_t i = 0; i < s->njoin && i < 8; i++) {
 		long type = sys(SYS_ioctl, (long)s->join_fds[i], NS_GET_NSTYPE, 0, 0, 0);

@@ -211,9 +211,14 @@ export interface SpawnSpec {
   tasksFds?: readonly number[];
   /** The launcher's end of the sync socket: the child closes its copy, so that it sees EOF when the launcher dies. */
   parentSyncFd?: number;
+  /**
+   * A join (with exec) may run in the launcher's memory instead of forked
+   * copies. Only where nothing in the joined pid namespace can ptrace.
+   */
+  shareMemory?: boolean;
 }
 
-const SPAWN_FIELDS = 43;
+const SPAWN_FIELDS = 44;
 
 /** Starts a child through the trampoline; returns its pid (the intermediate one when joining namespaces). */
 export function spawnChild(spec: SpawnSpec): number {
@@ -246,6 +251,7 @@ export function spawnChild(spec: SpawnSpec): number {
   s.set(25, tasks.length);
   tasks.forEach((fd, i) => s.set(26 + i, fd));
   s.set(42, spec.parentSyncFd ?? -1);
+  s.set(43, spec.shareMemory ? 1 : 0);
   const pid = Number(lib().ns_spawn(s.pointer));
   void arena;
   if (pid < 0) throw new SyscallError("clone", -pid);

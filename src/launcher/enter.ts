@@ -63,6 +63,36 @@ function openContainerNamespaces(pid: number): number[] {
   return fds;
 }
 
+const CAP_SYS_PTRACE = 19n;
+/** Beyond this many processes, reading each one's capabilities costs more than a fork saves. */
+const MAX_PROCESSES_TO_CHECK = 64;
+
+/**
+ * Tells whether no process of the container can ptrace (CAP_SYS_PTRACE is
+ * not in any bounding set), so that the joining process may share the launcher's
+ * memory until its execve. A process cannot gain a capability that its
+ * bounding set lacks, and its children inherit the set, so only a later
+ * exec or enter with --cap could add a tracer.
+ */
+function noTracerIn(container: Container): boolean {
+  const cgroup = container.cgroup;
+  if (!cgroup) return false;
+  const pids = cgroup.pids();
+  if (pids.length === 0 || pids.length > MAX_PROCESSES_TO_CHECK) return false;
+  for (const pid of pids) {
+    let status: string;
+    try {
+      status = readFileSync(`/proc/${pid}/status`, "utf8");
+    } catch {
+      // Exited meanwhile.
+      continue;
+    }
+    const bounding = /^CapBnd:\s*([0-9a-f]+)$/m.exec(status)?.[1];
+    if (bounding === undefined || (BigInt(`0x${bounding}`) >> CAP_SYS_PTRACE) & 1n) return false;
+  }
+  return true;
+}
+
 function setgroupsAllowed(pid: number): boolean {
   try {
     return readFileSync(`/proc/${pid}/setgroups`, "utf8").trim() !== "deny";
@@ -148,6 +178,7 @@ export function enterContainer(container: Container, p: EnterProcess): number {
         ...(cgroupJoin.cgroupFd !== undefined ? { cgroupFd: cgroupJoin.cgroupFd } : {}),
         tasksFds: cgroupJoin.tasksFds,
         parentSyncFd: parentEnd,
+        shareMemory: noTracerIn(container),
       });
     } finally {
       close(childEnd);

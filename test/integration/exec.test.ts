@@ -209,6 +209,18 @@ describe("exec", () => {
     expect(out[3]).toBe("/tmp");
   });
 
+  test("exec into a container whose processes may ptrace runs the command", () => {
+    // Such a container gets forked copies of the launcher rather than its
+    // memory (see noTracerIn in src/launcher/enter.ts).
+    const c = runningContainer("ptrace", (config) => {
+      for (const set of ["bounding", "effective", "permitted"]) config.process.capabilities[set].push("CAP_SYS_PTRACE");
+    });
+    const r = ns(["exec", c.id, "sh", "-c", "grep CapBnd /proc/self/status; exit 5"]);
+    expect(r.stderr).toBe("");
+    expect(r.code).toBe(5);
+    expect((BigInt(`0x${/CapBnd:\s*([0-9a-f]+)/.exec(r.stdout)![1]}`) >> 19n) & 1n).toBe(1n);
+  });
+
   test("no process of the ns executable is visible in the container during exec", () => {
     const c = runningContainer("invisible");
     // Every process visible to the command is a busybox applet: the init, the shell and readlink.

@@ -306,6 +306,7 @@ export class ContainerLaunch {
   private waitCreated(): void {
     for (;;) {
       this.waitReadable();
+      this.checkInterrupted();
       const got = this.sync!.receive();
       if (got === null) this.failFromChild(undefined, "init");
       const message = got!.message;
@@ -406,7 +407,10 @@ export class ContainerLaunch {
     for (;;) {
       this.waitReadable();
       const got = this.sync!.receive();
+      // EOF: the container's process has executed, and a signal held until
+      // now goes to it instead of stopping the start-up.
       if (got === null) break;
+      this.checkInterrupted();
       if (got.message.type !== "log") this.failFromChild(got.message, "start");
       this.relayLog(got.message);
     }
@@ -433,7 +437,6 @@ export class ContainerLaunch {
       tryKill(this.pid, SIGKILL);
       throw new UserError("the container's process died before it started: its init stage was killed at execve (does linux.seccomp kill execve?)");
     }
-    this.checkInterrupted();
   }
 
   /**

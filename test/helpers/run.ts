@@ -158,8 +158,13 @@ export async function runInBackground(
   }
 }
 
-/** Whether process pid has a handler for signal number, as SigCgt in its status shows. */
+/**
+ * Whether process pid has a handler for signal number, as SigCgt in its
+ * status shows. The init stage (Bun) handles signals of its own until it
+ * executes the container's process, so it never counts.
+ */
 export function catchesSignal(pid: number, signal: number): boolean {
+  if (readFileSync(`/proc/${pid}/cmdline`, "utf8").startsWith("ns-init")) return false;
   const caught = BigInt(`0x${statusFields(readFileSync(`/proc/${pid}/status`, "utf8")).SigCgt}`);
   return (caught & (1n << BigInt(signal - 1))) !== 0n;
 }

@@ -137,33 +137,36 @@ export default async function exec(args: ParsedArgs, globals: Globals): Promise<
   if (!terminal && consoleSocket) throw new UserError("--console-socket: the process has no terminal to send (add --tty)");
   if (terminal) proc.stdio = [terminal.pty.peer, terminal.pty.peer, terminal.pty.peer];
 
+  // Signals that arrive while the process starts are held, then sent to it:
+  // they must neither end ns and leave the process running, nor be lost.
+  if (!detach) forwardSignals(0, forwardedSignalMask(proc.terminal));
   let pid: number;
   try {
     pid = enterContainer(container, proc);
   } catch (e) {
+    if (!detach) setForwardTarget(-1);
     terminal?.close();
     throw e;
   } finally {
     if (terminal) close(terminal.pty.peer);
   }
 
-  if (terminal?.socket) {
-    try {
-      terminal.socket.send(terminal.pty.master);
-    } catch (e) {
-      // With the receiver gone, the terminal is lost: stop the process
-      // rather than leave it running without one.
-      tryKill(pid, SIGKILL);
-      waitpid(pid);
-      throw e;
-    }
+  try {
+    // Without its terminal, or without the pid file its caller waits for,
+    // the process is stopped rather than left running unseen.
+    if (terminal?.socket) terminal.socket.send(terminal.pty.master);
+    if (args.options["pid-file"]) writePidFile(args.options["pid-file"] as string, pid);
+  } catch (e) {
+    if (!detach) setForwardTarget(-1);
+    tryKill(pid, SIGKILL);
+    waitpid(pid);
+    throw e;
   }
-  if (args.options["pid-file"]) writePidFile(args.options["pid-file"] as string, pid);
   if (detach) return 0;
 
-  // Signals are forwarded before the caller's terminal goes raw, so that a
-  // SIGTERM to ns from now on cannot leave it raw.
-  forwardSignals(pid, forwardedSignalMask(proc.terminal));
+  // The held signals go to the process before the caller's terminal goes
+  // raw, so that a SIGTERM to ns from now on cannot leave it raw.
+  setForwardTarget(pid);
   const relay = terminal?.startRelay();
   let statusCode: number;
   try {

@@ -1,15 +1,33 @@
 // Joining a running container (ns exec, ns enter): libcontainer's ExecIn done
-// without any ns process inside the container. The trampoline's intermediate
-// child joins the container's namespaces (the user namespace first) and
-// clones the process into its pid namespace; that process takes the
-// container's credentials and capabilities in C and executes the command
-// directly, so nothing running the ns executable ever becomes visible in the
+// without an ns process that stays inside the container. The trampoline's
+// intermediate child joins the container's namespaces (the user namespace
+// first) and clones the process into its pid namespace; that process takes
+// the container's credentials and capabilities in C and executes the command
+// directly. Until that execve it is visible in the container as a copy of ns,
+// but not dumpable, so its memory and /proc/PID/exe stay closed to the
 // container.
 import { readFileSync, statSync } from "node:fs";
 import { capabilitySets } from "../init/finalize.ts";
 import { log, mark } from "../log.ts";
 import { UserError } from "../errors.ts";
-import { AF_UNIX, close, errnoName, errnoText, O_CLOEXEC, O_RDONLY, open, SOCK_CLOEXEC, SOCK_STREAM, socketpair, tryKill, waitpid } from "../ffi/libc.ts";
+import {
+  AF_UNIX,
+  close,
+  errnoName,
+  errnoText,
+  flock,
+  LOCK_EX,
+  LOCK_SH,
+  O_CLOEXEC,
+  O_DIRECTORY,
+  O_RDONLY,
+  open,
+  SOCK_CLOEXEC,
+  SOCK_STREAM,
+  socketpair,
+  tryKill,
+  waitpid,
+} from "../ffi/libc.ts";
 import { spawnChild, type ExecSpec } from "../ffi/trampoline.ts";
 import { JOIN_ORDER, namespaceList } from "../namespaces.ts";
 import { rlimitTriples, type RlimitSpec } from "../rlimits.ts";
@@ -71,8 +89,8 @@ const MAX_PROCESSES_TO_CHECK = 64;
  * Tells whether no process of the container can ptrace (CAP_SYS_PTRACE is
  * not in any bounding set), so that the joining process may share the launcher's
  * memory until its execve. A process cannot gain a capability that its
- * bounding set lacks, and its children inherit the set, so only a later
- * exec or enter with --cap could add a tracer.
+ * bounding set lacks, and its children inherit the set, so only another
+ * exec or enter could add a tracer; holdStartLock keeps those apart.
  */
 function noTracerIn(container: Container): boolean {
   const cgroup = container.cgroup;
@@ -123,11 +141,49 @@ function execStepError(step: string, errno: number | undefined, file: string, cw
 }
 
 /**
+ * Takes the container's lock while a process starts in it: exclusive for a
+ * process that may ptrace, shared for the others. So no tracer starts while
+ * another exec's child shares its launcher's memory (see noTracerIn), and a
+ * tracer that started before is in the cgroup when noTracerIn looks.
+ * Returns the fd to close.
+ */
+function holdStartLock(container: Container, mayTrace: boolean): number {
+  const fd = open(container.dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  try {
+    flock(fd, mayTrace ? LOCK_EX : LOCK_SH, container.dir);
+  } catch (e) {
+    close(fd);
+    throw e;
+  }
+  return fd;
+}
+
+const CAP_SYS_PTRACE_BIT = 1n << CAP_SYS_PTRACE;
+
+/**
  * Starts p inside the container and returns its pid once it has executed
  * (the sync pipe closes on execve); a failure before that throws with the
  * step and errno, and exit code 126 or 127 for a program that cannot run.
+ * A container that stops meanwhile is named as the cause.
  */
 export function enterContainer(container: Container, p: EnterProcess): number {
+  const capabilities = capabilitySets(p.capabilities, (message) => log("info", message));
+  const mayTrace = (capabilities.bounding & CAP_SYS_PTRACE_BIT) !== 0n;
+  try {
+    const lockFd = holdStartLock(container, mayTrace);
+    try {
+      return startProcess(container, p, capabilities, mayTrace);
+    } finally {
+      close(lockFd);
+    }
+  } catch (e) {
+    // A program that cannot run is the command's fault, whatever the container does.
+    if (container.alive() || (e instanceof UserError && e.exitCode >= 126)) throw e;
+    throw new UserError(`cannot exec in container "${container.id}": it stopped while ns was joining it`, 1, { cause: e });
+  }
+}
+
+function startProcess(container: Container, p: EnterProcess, capabilities: NonNullable<ExecSpec["capabilities"]>, mayTrace: boolean): number {
   const initPid = container.record.pid;
   // The process runs under the container's seccomp filter, as with runc exec.
   const seccompConfig = (container.record.config.linux as { seccomp?: SeccompConfig } | undefined)?.seccomp;
@@ -147,7 +203,7 @@ export function enterContainer(container: Container, p: EnterProcess): number {
   const sync = new SyncPipe(parentEnd);
   const exec: ExecSpec = {
     user: { uid: p.user.uid, gid: p.user.gid, additionalGids: p.user.additionalGids, setgroups: setgroupsAllowed(initPid) },
-    capabilities: capabilitySets(p.capabilities, (message) => log("info", message)),
+    capabilities,
     noNewPrivileges: p.noNewPrivileges,
     umask: p.user.umask ?? 0o022,
     rlimits: rlimitTriples(p.rlimits),
@@ -157,6 +213,9 @@ export function enterContainer(container: Container, p: EnterProcess): number {
     env: p.env,
     setsid: p.terminal,
     seccomp,
+    // Under the seccomp filter, a failed execve is reported on the sync
+    // socket, which keeps its number in the child.
+    reportFd: childEnd,
   };
 
   let first = 0;
@@ -178,7 +237,7 @@ export function enterContainer(container: Container, p: EnterProcess): number {
         ...(cgroupJoin.cgroupFd !== undefined ? { cgroupFd: cgroupJoin.cgroupFd } : {}),
         tasksFds: cgroupJoin.tasksFds,
         parentSyncFd: parentEnd,
-        shareMemory: noTracerIn(container),
+        shareMemory: !mayTrace && noTracerIn(container),
       });
     } finally {
       close(childEnd);

@@ -1,6 +1,7 @@
 // Removing what a container made on the host, and the pid file.
-import { renameSync, writeFileSync } from "node:fs";
+import { renameSync, rmSync, writeFileSync } from "node:fs";
 import type { Cgroup } from "../cgroups/index.ts";
+import { describeError, UserError } from "../errors.ts";
 import { log } from "../log.ts";
 import type { StateStore } from "../state/store.ts";
 
@@ -27,6 +28,11 @@ export function teardown(store: StateStore, id: string, cgroup: Cgroup | undefin
 /** Writes pid to path atomically, as OCI clients read it while it is written. */
 export function writePidFile(path: string, pid: number): void {
   const tmp = `${path}.${process.pid}.tmp`;
-  writeFileSync(tmp, String(pid));
-  renameSync(tmp, path);
+  try {
+    writeFileSync(tmp, String(pid));
+    renameSync(tmp, path);
+  } catch (e) {
+    rmSync(tmp, { force: true });
+    throw new UserError(`--pid-file ${path}: ${describeError(e)}`, 1, { cause: e });
+  }
 }

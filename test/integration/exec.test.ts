@@ -3,7 +3,7 @@
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { chmodSync, readFileSync, readlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { makeBundle, type Bundle } from "../helpers/bundle.ts";
+import { makeBundle, NS, type Bundle } from "../helpers/bundle.ts";
 import { leftovers, makeStateRoot, removeStateRoot } from "../helpers/ns.ts";
 import { isOneLineError, nsCall, processAlive, stateOf, waitUntil, type NsOutput } from "./lifecycle-helpers.ts";
 
@@ -219,6 +219,44 @@ describe("exec", () => {
     expect(r.stderr).toBe("");
     expect(r.code).toBe(5);
     expect((BigInt(`0x${/CapBnd:\s*([0-9a-f]+)/.exec(r.stdout)![1]}`) >> 19n) & 1n).toBe(1n);
+  });
+
+  test("exec under the container's seccomp filter reports a program that cannot run", () => {
+    const c = runningContainer("seccomp-fail", (config) => {
+      config.linux.seccomp = { defaultAction: "SCMP_ACT_ALLOW", syscalls: [{ names: ["mkdir"], action: "SCMP_ACT_ERRNO" }] };
+    });
+    const missing = ns(["exec", c.id, "no-such-program"]);
+    expect(missing.code).toBe(127);
+    expect(missing.stderr).toBe('ns: exec "no-such-program": executable file not found in $PATH\n');
+    const notExecutable = ns(["exec", c.id, "/etc/passwd"]);
+    expect(notExecutable.code).toBe(126);
+    expect(isOneLineError(notExecutable)).toBe(true);
+    const detached = ns(["exec", "-d", c.id, "no-such-program"]);
+    expect(detached.code).toBe(127);
+  });
+
+  test("exec stops the process when the pid file cannot be written", () => {
+    const c = runningContainer("pid-file-fail");
+    const file = join(c.bundle.dir, "no-such-dir", "exec.pid");
+    const r = ns(["exec", "--pid-file", file, c.id, "sleep", "97"]);
+    expect(r.code).toBe(1);
+    expect(isOneLineError(r)).toBe(true);
+    expect(r.stderr).toContain(`--pid-file ${file}`);
+    expect(ns(["ps", c.id]).stdout).not.toContain("sleep 97");
+  });
+
+  test("a signal that reaches exec while the process starts goes to the process", async () => {
+    const c = runningContainer("early-signal");
+    // SIGTERM at growing delays: before ns has started the process, while it
+    // starts it, and after. Each time ns ends by the signal, and no process is left.
+    for (let i = 0; i < 12; i++) {
+      const child = Bun.spawn([NS, "--root", root, "exec", c.id, "sleep", "96"], { stdout: "ignore", stderr: "pipe" });
+      await Bun.sleep(2 + 4 * i);
+      child.kill("SIGTERM");
+      const code = await child.exited;
+      expect(code === 128 + 15 || child.signalCode === "SIGTERM").toBe(true);
+      expect(ns(["ps", c.id]).stdout).not.toContain("sleep 96");
+    }
   });
 
   test("no process of the ns executable is visible in the container during exec", () => {

@@ -27,6 +27,7 @@ let lastMark = started;
  * failure and would find nothing there.
  */
 export function configureLog(options: { file?: string | undefined; format?: "text" | "json"; debug?: boolean }): void {
+  if (options.file === "") throw new UserError("--log: expected a file name, got an empty string", 2);
   if (options.file !== undefined) {
     try {
       config.fd = openSync(options.file, "a", 0o644);

@@ -44,7 +44,7 @@ function loadProcessFile(file: string, linux: Spec["linux"]): Process {
   const { parseJson } = require("../config/json.ts") as typeof import("../config/json.ts");
   const { processSchema } = require("../config/schema/process.ts") as typeof import("../config/schema/process.ts");
   const { issueMessage } = require("../config/schema/types.ts") as typeof import("../config/schema/types.ts");
-  const { checkArgs, checkCapabilities, checkCwd, checkEnv, checkRlimits } = require("../config/validate/process.ts") as typeof import("../config/validate/process.ts");
+  const { checkAdditionalGids, checkArgs, checkCapabilities, checkCwd, checkEnv, checkRlimits } = require("../config/validate/process.ts") as typeof import("../config/validate/process.ts");
   let json: unknown;
   try {
     json = parseJson(readFileSync(file, "utf8"));
@@ -58,7 +58,7 @@ function loadProcessFile(file: string, linux: Spec["linux"]): Process {
   }
   const spec = { ociVersion: "1.2.0", process: result.output, linux } as Spec;
   try {
-    for (const check of [checkArgs, checkCwd, checkEnv, checkRlimits, checkCapabilities]) check(spec);
+    for (const check of [checkArgs, checkAdditionalGids, checkCwd, checkEnv, checkRlimits, checkCapabilities]) check(spec);
   } catch (e) {
     if (e instanceof ConfigError) throw e.inFile(file);
     throw e;
@@ -95,6 +95,8 @@ function buildProcess(container: Container, args: ParsedArgs, preserveFds: numbe
     home = resolved.home;
   }
   if (o["additional-gids"]) additionalGids = (o["additional-gids"] as string[]).map(Number);
+  // NGROUPS_MAX of Linux, as process.user.additionalGids is checked.
+  if (additionalGids.length > 65536) throw new UserError(`--additional-gids: ${additionalGids.length} groups, more than the kernel's limit of 65536`, 2);
   let env = mergeEnv(p.env ?? base.env ?? [], (o.env as string[] | undefined) ?? []);
   if (!env.some((e) => e.startsWith("HOME="))) env = [...env, `HOME=${home ?? homeOf(user.uid, root)}`];
   const caps = { ...(p.capabilities ?? base.capabilities ?? {}) };

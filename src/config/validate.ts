@@ -19,6 +19,7 @@ import {
   checkIdMappings,
 } from "./validate/namespaces.ts";
 import {
+  checkAdditionalGids,
   checkArgs,
   checkCapabilities,
   checkCwd,
@@ -84,6 +85,7 @@ export const CHECKS: readonly Check[] = [
   checkRoot,
   checkMounts,
   checkArgs,
+  checkAdditionalGids,
   checkCwd,
   checkEnv,
   checkRlimits,

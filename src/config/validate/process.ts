@@ -20,6 +20,14 @@ export function checkArgs(spec: Spec): void {
   });
 }
 
+/** NGROUPS_MAX of Linux: setgroups(2) refuses a longer list with EINVAL. */
+export const NGROUPS_MAX = 65536;
+
+export function checkAdditionalGids(spec: Spec): void {
+  const gids = spec.process?.user?.additionalGids ?? [];
+  if (gids.length > NGROUPS_MAX) fail("process.user.additionalGids", `${gids.length} groups, more than the kernel's limit of ${NGROUPS_MAX}`);
+}
+
 export function checkCwd(spec: Spec): void {
   if (spec.process !== undefined) requireAbsolute(spec.process.cwd, "process.cwd");
 }

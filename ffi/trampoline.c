@@ -1119,7 +1119,7 @@ long ns_spawn(struct ns_spawn *s)
 	join_stage(s, flags, NULL);
 }
 
-/* What a trial of the rlimits found: the index of the one refused, and why. */
+/* The outcome of a trial of the rlimits: the index of the one refused, and its errno. */
 struct rlimit_trial {
 	const int64_t *triples;
 	int64_t n;

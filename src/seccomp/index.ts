@@ -74,9 +74,9 @@ const EXECVE_ARGUMENTS: readonly (readonly bigint[])[] = [
  * Rejects a filter that does not let execve(2) through: the container's
  * process starts with that call under the filter, so it could never start,
  * and a filter that also denies exit leaves the runtime no way out. A rule
- * that depends on the arguments may still let the real call through, so
- * only a filter that denies every one of the argument sets tried is
- * rejected; the others are found out at execve.
+ * that depends on the arguments may still let the real call through. So
+ * only a filter that denies every argument set tried is rejected, and the
+ * others are found out at execve.
  */
 function checkExecveAllowed(program: SeccompProgram): void {
   const allowed = EXECVE_ARGUMENTS.some((args) => {

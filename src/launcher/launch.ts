@@ -81,6 +81,7 @@ export class ContainerLaunch {
       this.spawnInit();
       this.writeIdMaps();
       this.release();
+      this.applyResources();
       this.setOomScoreAdj();
       this.setupNetwork();
       this.sendConfig();
@@ -135,13 +136,23 @@ export class ContainerLaunch {
     // The bundle and the time let `ns state` describe a creation that died.
     this.opts.store.noteProgress(this.opts.id, { bundle: this.opts.bundle, created: new Date().toISOString(), cgroupPending: this.cgroup.paths });
     this.cgroup.create();
+    this.opts.store.noteProgress(this.opts.id, { cgroupPaths: this.cgroup.paths, cgroupOwnedTop: this.cgroup.ownedTop });
+    mark("cgroup");
+  }
+
+  /**
+   * Sets linux.resources while the init stage starts up: until it has the
+   * config message it runs no container code and makes no device node, so
+   * the limits are in place before anything they govern happens.
+   */
+  private applyResources(): void {
+    if (!this.cgroup) return;
     // As in runc, every container starts from "deny all" plus the devices
     // the spec says it always has; the config's rules come in between.
     const { pids: _pids, ...resources } = this.spec.linux?.resources ?? {};
     const devices = [{ allow: false, access: "rwm" }, ...(resources.devices ?? []), ...defaultDeviceRules];
-    this.opts.store.noteProgress(this.opts.id, { cgroupPaths: this.cgroup.paths, cgroupOwnedTop: this.cgroup.ownedTop });
     this.cgroup.apply({ ...resources, devices } as typeof resources);
-    mark("cgroup");
+    mark("resources");
   }
 
   /**
@@ -240,6 +251,12 @@ export class ContainerLaunch {
     const asked =
       this.opts.networkOptions.length > 0 || annotations?.["dev.ns.network"] !== undefined || this.spec.linux?.netDevices !== undefined;
     if (!asked && !(this.flags & CLONE_NEWNET)) return;
+    if (!asked) {
+      // A new namespace with only its loopback: the network module loads
+      // later, in setupNetwork, while the init stage starts up.
+      this.networkPlan = { loopback: true, veths: [], netDevices: [] };
+      return;
+    }
     // Loaded only for containers with a network of their own, to keep other starts short.
     const network = require("../network/index.ts") as typeof import("../network/index.ts");
     this.networkPlan = network.parseNetworkOptions(

@@ -1,7 +1,7 @@
 // OCI hooks (runtime-spec config.md "POSIX-platform Hooks"): each runs with
 // the container's state JSON on stdin, its own args (args[0] is its argv[0])
 // and env, and an optional timeout in seconds.
-import { fstatSync, readSync } from "node:fs";
+import { fstatSync, readSync, statSync } from "node:fs";
 import { describeError, UserError } from "./errors.ts";
 import { close, cstr, ptr, SYS, syscall } from "./ffi/libc.ts";
 import { log } from "./log.ts";
@@ -23,6 +23,19 @@ export type HookPhase = "prestart" | "createRuntime" | "createContainer" | "star
  * operation.
  */
 const WARN_ONLY_PHASES: ReadonlySet<HookPhase> = new Set(["poststart", "poststop"]);
+/** Phases whose hooks run in the runtime's namespaces, in the bundle directory as with runc. */
+const HOST_PHASES: ReadonlySet<HookPhase> = new Set(["prestart", "createRuntime", "poststart", "poststop"]);
+
+/** The bundle directory of the state, when it still exists, for a hook's working directory. */
+function bundleDir(phase: HookPhase, state: unknown): string | undefined {
+  const bundle = (state as { bundle?: unknown } | null)?.bundle;
+  if (!HOST_PHASES.has(phase) || typeof bundle !== "string" || !bundle.startsWith("/")) return undefined;
+  try {
+    return statSync(bundle).isDirectory() ? bundle : undefined;
+  } catch {
+    return undefined;
+  }
+}
 
 /** The tail of a hook's stderr that ns keeps, in bytes. */
 const STDERR_TAIL = 64 * 1024;
@@ -68,6 +81,7 @@ export function runHook(phase: HookPhase, index: number, hook: Hook, state: unkn
       result = Bun.spawnSync({
         cmd: [hook.path, ...argv.slice(1)],
         argv0: argv[0],
+        cwd: bundleDir(phase, state),
         env: envObject(hook.env),
         stdin: Buffer.from(JSON.stringify(state)),
         stdout: "inherit",

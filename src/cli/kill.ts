@@ -10,7 +10,9 @@ const SIGKILL = 9;
 
 export default function kill(args: ParsedArgs, globals: Globals): number {
   const id = args.positionals.id as string;
-  const signal = parseSignal((args.positionals.signal as string | undefined) ?? "SIGTERM");
+  const text = (args.positionals.signal as string | undefined) ?? "SIGTERM";
+  // Signal 0, as in kill(1), only checks that the process exists.
+  const signal = text === "0" ? 0 : parseSignal(text);
   const all = args.options.all === true;
   const store = new StateStore(globals.root);
   store.withLock(id, () => {

@@ -10,6 +10,7 @@ import { resourcesSchema } from "../config/schema/resources.ts";
 import { issueMessage } from "../config/schema/types.ts";
 import { checkResources } from "../config/validate/linux.ts";
 import { describeError, UserError } from "../errors.ts";
+import { log } from "../log.ts";
 import { Container } from "../state/container.ts";
 import { StateStore } from "../state/store.ts";
 import type { ParsedArgs } from "./args.ts";
@@ -22,6 +23,7 @@ const FLAG_FIELDS: Readonly<Record<string, string>> = {
   memory: `${RESOURCES}.memory.limit`,
   "memory-reservation": `${RESOURCES}.memory.reservation`,
   "memory-swap": `${RESOURCES}.memory.swap`,
+  "cpu-share": `${RESOURCES}.cpu.shares`,
   "cpu-shares": `${RESOURCES}.cpu.shares`,
   "cpu-quota": `${RESOURCES}.cpu.quota`,
   "cpu-period": `${RESOURCES}.cpu.period`,
@@ -57,7 +59,8 @@ function resourcesFromFlags(o: ParsedArgs["options"]): LinuxResources {
   if (o["memory-swap"] !== undefined) memory.swap = parseBytes(String(o["memory-swap"]), "memory-swap");
   if (Object.keys(memory).length > 0) r.memory = memory;
   const cpu: NonNullable<LinuxResources["cpu"]> = {};
-  if (o["cpu-shares"] !== undefined) cpu.shares = o["cpu-shares"] as number;
+  const shares = o["cpu-share"] ?? o["cpu-shares"];
+  if (shares !== undefined) cpu.shares = shares as number;
   if (o["cpu-quota"] !== undefined) cpu.quota = o["cpu-quota"] as number;
   if (o["cpu-period"] !== undefined) cpu.period = o["cpu-period"] as number;
   if (o["cpu-rt-runtime"] !== undefined) cpu.realtimeRuntime = o["cpu-rt-runtime"] as number;
@@ -96,7 +99,8 @@ function loadResourcesFile(file: string): LinuxResources {
   }
   // A container's device list is "deny all", its own rules, then the devices
   // that every container gets, and replacing it on a live container would
-  // briefly deny them all.
+  // briefly deny them all. An empty list changes nothing, as with runc.
+  if (resources.devices?.length === 0) delete resources.devices;
   if (resources.devices !== undefined) {
     throw new UserError(`${label}: ${RESOURCES}.devices: ns update does not change the device rules of a container (remove the field)`);
   }
@@ -134,6 +138,11 @@ export function mergeResources(recorded: Record<string, unknown>, update: LinuxR
 export default function update(args: ParsedArgs, globals: Globals): number {
   const id = args.positionals.id as string;
   const o = args.options;
+  for (const flag of ["l3-cache-schema", "mem-bw-schema"]) {
+    if (o[flag] !== undefined) throw new UserError(`--${flag}: Intel RDT is not supported by ns`);
+  }
+  const ignored = ["kernel-memory", "kernel-memory-tcp"].filter((flag) => o[flag] !== undefined);
+  for (const flag of ignored) log("warn", `--${flag}: kernel memory limits are ignored, as by runc (the kernel dropped them)`);
   const fromFile = o.resources !== undefined;
   let resources: LinuxResources;
   if (fromFile) {
@@ -142,7 +151,10 @@ export default function update(args: ParsedArgs, globals: Globals): number {
     resources = loadResourcesFile(o.resources as string);
   } else {
     resources = resourcesFromFlags(o);
-    if (Object.keys(resources).length === 0) throw new UserError("update: give at least one resource option or --resources FILE", 2);
+    if (Object.keys(resources).length === 0) {
+      if (ignored.length > 0) return 0;
+      throw new UserError("update: give at least one resource option or --resources FILE", 2);
+    }
   }
 
   const store = new StateStore(globals.root);

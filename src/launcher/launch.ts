@@ -474,6 +474,7 @@ export class ContainerLaunch {
 
   /** Kills what is left and removes the cgroup, network and state directory. */
   destroy(): void {
+    const spawned = this.pid > 0;
     if (this.pid > 0) {
       tryKill(this.pid, SIGKILL);
       try {
@@ -493,5 +494,8 @@ export class ContainerLaunch {
     if (this.exeFd >= 0) close(this.exeFd);
     closeJoined(this.joined);
     teardown(this.opts.store, this.opts.id, this.cgroup, this.network);
+    // runtime-spec: a create that fails (a hook among the causes) goes on
+    // with delete, and delete runs the poststop hooks, as runc does too.
+    if (spawned) runHooks("poststop", this.spec.hooks?.poststop, this.hookState("stopped"));
   }
 }

@@ -204,6 +204,31 @@ describe("update", () => {
     },
   );
 
+  test.skipIf(missing(!hasV1("cpu"), "the cgroup v1 cpu controller"))("update takes runc's flag names and its ignored and unsupported flags", () => {
+    const id = fx.newId("update-runc-flags");
+    fx.runDetached(id, "exec sleep 1000");
+    const r = fx.ns(["update", "--cpu-share", "256", id]);
+    expect(r.stderr).toBe("");
+    expect(r.code).toBe(0);
+    expect(cgroupFile("cpu", id, "cpu.shares")).toBe("256");
+    expect(fx.ns(["update", "--cpu-shares", "300", id]).code).toBe(0);
+    expect(cgroupFile("cpu", id, "cpu.shares")).toBe("300");
+
+    const kernel = fx.ns(["update", "--kernel-memory", "64m", id]);
+    expect(kernel.code).toBe(0);
+    expect(kernel.stderr).toContain("--kernel-memory: kernel memory limits are ignored");
+    const rdt = fx.ns(["update", "--l3-cache-schema", "L3:0=f", id]);
+    expect(rdt.code).toBe(1);
+    expectOneLineError(rdt.stderr, "--l3-cache-schema: Intel RDT is not supported");
+
+    // An empty device list changes nothing, so it is accepted.
+    const file = join(fx.newSharedDir(), "devices.json");
+    writeFileSync(file, JSON.stringify({ devices: [], cpu: { shares: 400 } }));
+    expect(fx.ns(["update", "-r", file, id]).code).toBe(0);
+    expect(cgroupFile("cpu", id, "cpu.shares")).toBe("400");
+    fx.cleanUp(id);
+  });
+
   test("update of a stopped container fails", () => {
     const id = fx.newId("update-stopped");
     fx.runDetached(id, "exit 0");

@@ -214,6 +214,32 @@ describe("hook failures", () => {
     expect(leftovers(root, h.id)).toEqual([]);
   });
 
+  test("a failing hook of create fails it, and the poststop hooks run as for delete", () => {
+    for (const phase of ["prestart", "createRuntime", "createContainer"]) {
+      const h = hookBundle(`fail-${phase}`, ["true"], (bundle) => ({
+        [phase]: [{ path: "/bin/sh", args: ["sh", "-c", "exit 3"] }],
+        poststop: [recorderHook(bundle, "poststop")],
+      }));
+      const r = ns(["create", "--bundle", h.bundle.dir, h.id]);
+      expect(isOneLineError(r)).toBe(true);
+      expect(r.stderr).toContain(`hooks.${phase}[0] (/bin/sh): exited with 3`);
+      expect(orderOf(h.dir).map((line) => line[0])).toEqual(["poststop"]);
+      expect(hookInput(h.dir, "poststop")).toMatchObject({ id: h.id, status: "stopped" });
+      expect(leftovers(root, h.id)).toEqual([]);
+    }
+  });
+
+  test("hooks in the runtime's namespaces run in the bundle directory", () => {
+    const h = hookBundle("cwd", ["true"], (bundle) => ({
+      prestart: [{ path: "/bin/sh", args: ["sh", "-c", `pwd > ${bundle.rootfs}/prestart.cwd`] }],
+      poststop: [{ path: "/bin/sh", args: ["sh", "-c", `pwd > ${bundle.rootfs}/poststop.cwd`] }],
+    }));
+    expect(ns(["run", "--bundle", h.bundle.dir, h.id]).code).toBe(0);
+    expect(readFileSync(join(h.dir, "prestart.cwd"), "utf8").trim()).toBe(h.bundle.dir);
+    expect(readFileSync(join(h.dir, "poststop.cwd"), "utf8").trim()).toBe(h.bundle.dir);
+    expect(leftovers(root, h.id)).toEqual([]);
+  });
+
   test("a failing startContainer hook stops the container before its process runs", () => {
     const h = hookBundle("fail-startContainer", ["sh", "-c", "echo ran > /ran"], () => ({
       startContainer: [{ path: "/bin/sh", args: ["sh", "-c", "exit 4"] }],

@@ -60,12 +60,17 @@ export function moveIntoRootfs(rootfs: string): void {
   chdir("/");
 }
 
-/** Applies rootfsPropagation to the new root, once the host's mounts are out of reach. */
+/**
+ * Applies rootfsPropagation to the new root, once the host's mounts are out
+ * of reach. Only to the root itself: the mounts below have what prepareRoot
+ * and their own options gave them, and a recursive change would undo a
+ * mount's "rshared" under "rslave", for one.
+ */
 export function setRootPropagation(name: string | undefined): void {
   if (!name) return;
   const flag = propagationFlag(name);
   if (flag === undefined) throw new Error(`linux.rootfsPropagation: unknown propagation "${name}"`);
-  mount(null, "/", null, flag);
+  mount(null, "/", null, flag & ~MS_REC);
 }
 
 /**

@@ -19,6 +19,7 @@ import {
   MS_NOEXEC,
   MS_NOSUID,
   MS_PRIVATE,
+  MS_SHARED,
   MS_RDONLY,
   MS_REC,
   MS_REMOUNT,
@@ -106,13 +107,17 @@ export function remountBind(path: string, flags: number, cleared = 0): void {
 /**
  * Makes every inherited mount a slave, so that nothing mounted for the
  * container reaches the host, and binds the rootfs onto itself, because
- * pivot_root needs a mount point. Only "rprivate" also cuts the events from
- * the host. setRootPropagation applies the other values of rootfsPropagation
- * to the new root after pivot_root, so that under "private" a bind's own
- * "rslave" option still receives the host's events.
+ * pivot_root needs a mount point. "rprivate" also cuts the events from the
+ * host. "rshared" keeps the inherited mounts in the host's peer groups, as
+ * runc does: a bind of a shared host directory then passes mounts both ways
+ * (Kubernetes' Bidirectional propagation), while the rootfs itself is made
+ * private below. setRootPropagation applies rootfsPropagation to the new
+ * root after pivot_root, so that under "private" a bind's own "rslave"
+ * option still receives the host's events.
  */
 export function prepareRoot(ctx: RootfsContext): void {
-  const flag = ctx.rootfsPropagation === "rprivate" ? MS_PRIVATE | MS_REC : MS_SLAVE | MS_REC;
+  const flag =
+    ctx.rootfsPropagation === "rprivate" ? MS_PRIVATE | MS_REC : ctx.rootfsPropagation === "rshared" ? MS_SHARED | MS_REC : MS_SLAVE | MS_REC;
   mount(null, "/", null, flag);
 
   // pivot_root fails when the parent mount of the new root is shared.

@@ -331,6 +331,36 @@ describe("propagation", () => {
     expect(mountLeftovers(`${fixtures}/shared/late`)).toEqual([]);
   });
 
+  test("passes the container's mounts to the host under rootfsPropagation rshared", () => {
+    // Kubernetes' Bidirectional propagation: the bind stays in the host's
+    // peer group, so a mount made inside reaches the host, and nothing else does.
+    const late = `${fixtures}/shared/late`;
+    try {
+      const r = run("mount -t tmpfs inner /mnt/shared/late && echo mounted", (c) => {
+        c.linux.rootfsPropagation = "rshared";
+        c.mounts.push(bind("/mnt/shared", "rshared"));
+        c.process.capabilities.bounding.push("CAP_SYS_ADMIN");
+        c.process.capabilities.effective.push("CAP_SYS_ADMIN");
+        c.process.capabilities.permitted.push("CAP_SYS_ADMIN");
+      });
+      expect(r.stdout).toBe("mounted\n");
+      expect(mountLeftovers(` ${late} `)).toHaveLength(1);
+      expect(mountLeftovers(r.id)).toEqual([]);
+    } finally {
+      while (mountLeftovers(` ${late} `).length > 0) host(["umount", late]);
+    }
+  });
+
+  test("keeps a bind's own rshared under a recursive rootfsPropagation", () => {
+    for (const value of ["rslave", "rprivate"]) {
+      const r = run(MOUNTINFO, (c) => {
+        c.linux.rootfsPropagation = value;
+        c.mounts.push(bind("/mnt/shared", "rshared"));
+      });
+      expect({ value, shared: propagation(mountTable(r).get("/mnt/shared")).includes("shared") }).toEqual({ value, shared: true });
+    }
+  });
+
   test("applies rootfsPropagation to the root mount", () => {
     const cases: [string, string[]][] = [
       ["shared", ["shared"]],

@@ -116,8 +116,9 @@ export function remountBind(path: string, flags: number, cleared = 0): void {
  * option still receives the host's events.
  */
 export function prepareRoot(ctx: RootfsContext): void {
-  const flag =
-    ctx.rootfsPropagation === "rprivate" ? MS_PRIVATE | MS_REC : ctx.rootfsPropagation === "rshared" ? MS_SHARED | MS_REC : MS_SLAVE | MS_REC;
+  let flag = MS_SLAVE | MS_REC;
+  if (ctx.rootfsPropagation === "rprivate") flag = MS_PRIVATE | MS_REC;
+  if (ctx.rootfsPropagation === "rshared") flag = MS_SHARED | MS_REC;
   mount(null, "/", null, flag);
 
   // pivot_root fails when the parent mount of the new root is shared.

@@ -904,7 +904,7 @@ static size_t strv_len(char *const *v)
 	return n;
 }
 
-/* What arena_strv takes, with up to 15 bytes of alignment per copy. */
+/* The bytes that arena_strv uses for v, with up to 15 bytes of alignment per copy. */
 static size_t strv_bytes(char *const *v)
 {
 	size_t bytes = 15 + 8 * (strv_len(v) + 1);
@@ -999,8 +999,10 @@ static long spawn_vm_join(struct ns_spawn *s, long flags)
 	struct arena a = { block, block + size - 2 * JOIN_STACK_SIZE };
 	struct vm_join_block *b = arena_copy(&a, NULL, sizeof(*b));
 	struct ns_exec *x = b ? arena_exec(&a, exec) : NULL;
-	if (!x)
+	if (!x) {
+		munmap(block, size);
 		return -E2BIG;
+	}
 	b->s = *s;
 	b->s.exec = (uint64_t)(uintptr_t)x;
 	b->flags = flags;
@@ -1119,7 +1121,7 @@ long ns_spawn(struct ns_spawn *s)
 	join_stage(s, flags, NULL);
 }
 
-/* The outcome of a trial of the rlimits: the index of the one refused, and its errno. */
+/* The outcome of a trial of the rlimits: the index of the one rejected, and its errno. */
 struct rlimit_trial {
 	const int64_t *triples;
 	int64_t n;
@@ -1144,11 +1146,12 @@ static int __attribute__((unused)) rlimit_trial_child(void *arg)
 
 /*
  * Tries the rlimits that ns_exec will set, in a short-lived child with the
- * caller's credentials, so that a limit the kernel refuses fails the
- * container's creation instead of its start, as the runtime spec asks. The
- * caller keeps its own limits: a low RLIMIT_AS or RLIMIT_NOFILE would stop
- * Bun, and a lowered hard limit could not be raised again. Returns the index
- * of the refused triple and sets *err, or returns -1.
+ * caller's credentials. So a limit the kernel rejects fails the container's
+ * creation instead of its start, as the runtime spec requires. The caller
+ * keeps its own limits, because a low RLIMIT_AS or RLIMIT_NOFILE would stop
+ * Bun and a lowered hard limit could not be raised again. Returns the index
+ * of the rejected triple with its errno in *err, n with *err set when the
+ * trial could not run, or -1 when every limit was accepted.
  */
 int64_t ns_try_rlimits(const int64_t *triples, int64_t n, int64_t *err)
 {

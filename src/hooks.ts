@@ -26,7 +26,7 @@ const WARN_ONLY_PHASES: ReadonlySet<HookPhase> = new Set(["poststart", "poststop
 /** Phases whose hooks run in the runtime's namespaces, in the bundle directory as with runc. */
 const HOST_PHASES: ReadonlySet<HookPhase> = new Set(["prestart", "createRuntime", "poststart", "poststop"]);
 
-/** The bundle directory of the state, when it still exists, for a hook's working directory. */
+/** Returns the bundle directory of the state as the hook's working directory, if it still exists. */
 function bundleDir(phase: HookPhase, state: unknown): string | undefined {
   const bundle = (state as { bundle?: unknown } | null)?.bundle;
   if (!HOST_PHASES.has(phase) || typeof bundle !== "string" || !bundle.startsWith("/")) return undefined;

@@ -3,6 +3,9 @@
 import { readFileSync } from "node:fs";
 import { secureJoin } from "./mounts/securejoin.ts";
 
+/** NGROUPS_MAX of Linux: setgroups(2) rejects a longer list with EINVAL. */
+export const NGROUPS_MAX = 65536;
+
 export interface PasswdEntry {
   name: string;
   uid: number;

@@ -14,7 +14,7 @@ import { waitForExit } from "../launcher/wait.ts";
 import { logContext } from "../log.ts";
 import { Container } from "../state/container.ts";
 import { StateStore } from "../state/store.ts";
-import { homeOf, resolveUserSpec } from "../user.ts";
+import { homeOf, NGROUPS_MAX, resolveUserSpec } from "../user.ts";
 import type { ProcessSpec } from "../init/config.ts";
 import type { CallerTerminal, ConsoleSocket, Pty, TerminalRelay } from "../console/index.ts";
 import type { ParsedArgs } from "./args.ts";
@@ -95,8 +95,9 @@ function buildProcess(container: Container, args: ParsedArgs, preserveFds: numbe
     home = resolved.home;
   }
   if (o["additional-gids"]) additionalGids = (o["additional-gids"] as string[]).map(Number);
-  // NGROUPS_MAX of Linux, as process.user.additionalGids is checked.
-  if (additionalGids.length > 65536) throw new UserError(`--additional-gids: ${additionalGids.length} groups, more than the kernel's limit of 65536`, 2);
+  if (additionalGids.length > NGROUPS_MAX) {
+    throw new UserError(`--additional-gids: ${additionalGids.length} groups, more than the kernel's limit of ${NGROUPS_MAX}`, 2);
+  }
   let env = mergeEnv(p.env ?? base.env ?? [], (o.env as string[] | undefined) ?? []);
   if (!env.some((e) => e.startsWith("HOME="))) env = [...env, `HOME=${home ?? homeOf(user.uid, root)}`];
   const caps = { ...(p.capabilities ?? base.capabilities ?? {}) };

@@ -142,7 +142,7 @@ export default function update(args: ParsedArgs, globals: Globals): number {
     if (o[flag] !== undefined) throw new UserError(`--${flag}: Intel RDT is not supported by ns`);
   }
   const ignored = ["kernel-memory", "kernel-memory-tcp"].filter((flag) => o[flag] !== undefined);
-  for (const flag of ignored) log("warn", `--${flag}: kernel memory limits are ignored, as by runc (the kernel dropped them)`);
+  for (const flag of ignored) log("warn", `--${flag}: kernel memory limits are ignored, as by runc`);
   const fromFile = o.resources !== undefined;
   let resources: LinuxResources;
   if (fromFile) {

@@ -288,9 +288,9 @@ export { errnoName, errnoText };
 /**
  * Tries [resource, soft, hard] triples in a short-lived child with this
  * process's credentials, leaving this process's own limits as they are.
- * Returns the index of the first one the kernel refuses, with its errno, or
- * undefined when all were accepted (or the trial could not run, in which
- * case execve finds the refusal).
+ * Returns the index of the first one the kernel rejects, with its errno, or
+ * undefined when all were accepted. It also returns undefined when the trial
+ * could not run, and then execve reports the failure.
  */
 export function tryRlimits(triples: readonly (readonly [number, bigint, bigint])[]): { index: number; errno: number } | undefined {
   if (triples.length === 0) return undefined;

@@ -202,19 +202,19 @@ async function runInit(sync: SyncPipe, config: InitConfig): Promise<never> {
 }
 
 /**
- * Fails the creation on a limit that the kernel would refuse at execve (a
- * hard limit above the caller's without CAP_SYS_RESOURCE, for one), because
- * the runtime spec wants create to fail for what cannot be set up.
+ * Fails the creation on a limit that the kernel would reject at execve, such
+ * as a hard limit above the caller's without CAP_SYS_RESOURCE. The runtime
+ * spec requires create to fail when the environment cannot be set up.
  */
 function checkRlimits(config: InitConfig, triples: readonly (readonly [number, bigint, bigint])[]): void {
   // Lowering a limit, or raising a soft one up to the hard one, always
   // succeeds: only a raise of a hard limit needs the trial.
   if (!triples.some(([resource, soft, hard]) => soft > hard || hard > getRlimit(resource).hard)) return;
-  const refused = tryRlimits(triples);
-  if (!refused) return;
-  const rlimit = config.process.rlimits?.[refused.index];
-  const what = rlimit ? ` (${rlimit.type}, soft ${rlimit.soft}, hard ${rlimit.hard})` : "";
-  throw new UserError(`process.rlimits[${refused.index}]${what}: setrlimit: ${errnoName(refused.errno)} (${errnoText(refused.errno)})`);
+  const failed = tryRlimits(triples);
+  if (!failed) return;
+  const rlimit = config.process.rlimits?.[failed.index];
+  const values = rlimit ? ` (${rlimit.type}, soft ${rlimit.soft}, hard ${rlimit.hard})` : "";
+  throw new UserError(`process.rlimits[${failed.index}]${values}: setrlimit: ${errnoName(failed.errno)} (${errnoText(failed.errno)})`);
 }
 
 /** Mounts, hooks before pivot_root, pivot_root, and the rootfs flags after it. */

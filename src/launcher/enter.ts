@@ -1,12 +1,13 @@
 // Joining a running container (ns exec, ns enter): libcontainer's ExecIn done
 // without an ns process that stays inside the container. The trampoline's
 // intermediate child joins the container's namespaces (the user namespace
-// first) and clones the process into its pid namespace; that process takes
+// first) and clones the process into its pid namespace. That process takes
 // the container's credentials and capabilities in C and executes the command
 // directly. Until that execve it is visible in the container as a copy of ns,
-// but not dumpable, so its memory and /proc/PID/exe stay closed to the
+// but it is not dumpable, so its memory and /proc/PID/exe stay closed to the
 // container.
 import { readFileSync, statSync } from "node:fs";
+import { CAPABILITIES } from "../capabilities.ts";
 import { capabilitySets } from "../init/finalize.ts";
 import { log, mark } from "../log.ts";
 import { UserError } from "../errors.ts";
@@ -81,16 +82,17 @@ function openContainerNamespaces(pid: number): number[] {
   return fds;
 }
 
-const CAP_SYS_PTRACE = 19n;
-/** Beyond this many processes, reading each one's capabilities costs more than a fork saves. */
+const CAP_SYS_PTRACE_BIT = 1n << BigInt(CAPABILITIES.CAP_SYS_PTRACE);
+/** Beyond this many processes, reading each one's capabilities would cost about what the fork it avoids saves (an estimate). */
 const MAX_PROCESSES_TO_CHECK = 64;
 
 /**
- * Tells whether no process of the container can ptrace (CAP_SYS_PTRACE is
- * not in any bounding set), so that the joining process may share the launcher's
- * memory until its execve. A process cannot gain a capability that its
- * bounding set lacks, and its children inherit the set, so only another
- * exec or enter could add a tracer; holdStartLock keeps those apart.
+ * Returns true when no process of the container can ptrace, because
+ * CAP_SYS_PTRACE is in no bounding set. Only then may the joining process
+ * share the launcher's memory until its execve. A process cannot gain a
+ * capability that its bounding set lacks, and its children inherit the set.
+ * So only another exec or enter could add a tracer, and holdStartLock keeps
+ * those apart.
  */
 function noTracerIn(container: Container): boolean {
   const cgroup = container.cgroup;
@@ -106,7 +108,7 @@ function noTracerIn(container: Container): boolean {
       continue;
     }
     const bounding = /^CapBnd:\s*([0-9a-f]+)$/m.exec(status)?.[1];
-    if (bounding === undefined || (BigInt(`0x${bounding}`) >> CAP_SYS_PTRACE) & 1n) return false;
+    if (bounding === undefined || (BigInt(`0x${bounding}`) & CAP_SYS_PTRACE_BIT) !== 0n) return false;
   }
   return true;
 }
@@ -157,8 +159,6 @@ function holdStartLock(container: Container, mayTrace: boolean): number {
   }
   return fd;
 }
-
-const CAP_SYS_PTRACE_BIT = 1n << CAP_SYS_PTRACE;
 
 /**
  * Starts p inside the container and returns its pid once it has executed

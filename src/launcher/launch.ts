@@ -132,8 +132,8 @@ export class ContainerLaunch {
     if (this.opts.noCgroup) return;
     this.cgroup = cgroupFor({ id: this.opts.id, cgroupsPath: this.spec.linux?.cgroupsPath });
     // Noted first, so that a launcher killed during create() leaves no
-    // directory that delete does not know of.
-    // The bundle and the time let `ns state` describe a creation that died.
+    // directory that delete does not know of. The bundle and the time let
+    // `ns state` describe a creation that died.
     this.opts.store.noteProgress(this.opts.id, { bundle: this.opts.bundle, created: new Date().toISOString(), cgroupPending: this.cgroup.paths });
     this.cgroup.create();
     this.opts.store.noteProgress(this.opts.id, { cgroupPaths: this.cgroup.paths, cgroupOwnedTop: this.cgroup.ownedTop });
@@ -475,7 +475,7 @@ export class ContainerLaunch {
   /** Kills what is left and removes the cgroup, network and state directory. */
   destroy(): void {
     const spawned = this.pid > 0;
-    if (this.pid > 0) {
+    if (spawned) {
       tryKill(this.pid, SIGKILL);
       try {
         waitpid(this.pid);
@@ -494,8 +494,8 @@ export class ContainerLaunch {
     if (this.exeFd >= 0) close(this.exeFd);
     closeJoined(this.joined);
     teardown(this.opts.store, this.opts.id, this.cgroup, this.network);
-    // runtime-spec: a create that fails (a hook among the causes) goes on
-    // with delete, and delete runs the poststop hooks, as runc does too.
+    // In runtime-spec, a create that fails (a failing hook, for one) goes on
+    // with delete, and delete runs the poststop hooks. runc does the same.
     if (spawned) runHooks("poststop", this.spec.hooks?.poststop, this.hookState("stopped"));
   }
 }

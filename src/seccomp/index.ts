@@ -80,7 +80,7 @@ const EXECVE_ARGUMENTS: readonly (readonly bigint[])[] = [
  */
 function checkExecveAllowed(program: SeccompProgram): void {
   const allowed = EXECVE_ARGUMENTS.some((args) => {
-    const action = (runFilter(program.instructions, { nr: NR_EXECVE_X86_64, args: [...args] }) & SECCOMP_RET_ACTION_FULL) >>> 0;
+    const action = (runFilter(program.instructions, { nr: NR_EXECVE_X86_64, args }) & SECCOMP_RET_ACTION_FULL) >>> 0;
     return action === SECCOMP_RET_ALLOW || action === SECCOMP_RET_LOG;
   });
   if (!allowed) {

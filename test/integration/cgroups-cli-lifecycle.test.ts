@@ -204,7 +204,7 @@ describe("update", () => {
     },
   );
 
-  test.skipIf(missing(!hasV1("cpu"), "the cgroup v1 cpu controller"))("update takes runc's flag names and its ignored and unsupported flags", () => {
+  test.skipIf(missing(!hasV1("cpu"), "the cgroup v1 cpu controller"))("update accepts runc's flag names", () => {
     const id = fx.newId("update-runc-flags");
     fx.runDetached(id, "exec sleep 1000");
     const r = fx.ns(["update", "--cpu-share", "256", id]);

@@ -36,7 +36,7 @@ afterAll(() => {
 });
 
 describe("global options", () => {
-  test("a log file that cannot be opened fails the command", () => {
+  test("unopenable log file fails", () => {
     const file = join(root, "no-such-dir", "ns.log");
     expectMessage(ns(root, ["--log", file, "list"]), 1, `--log ${file}: open ${JSON.stringify(file)}: ENOENT (no such file or directory)`);
   });

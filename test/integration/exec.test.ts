@@ -193,7 +193,7 @@ describe("exec", () => {
     expect(r.stderr).toContain("missing the command");
   });
 
-  test("exec keeps a large environment and the container's seccomp filter intact", () => {
+  test("exec copies environment and filter whole", () => {
     // ns copies what the joining process needs before it clones it, so that
     // the launcher may go on: every variable and the filter must arrive whole.
     const c = runningContainer("copies", (config) => {
@@ -209,7 +209,7 @@ describe("exec", () => {
     expect(out[3]).toBe("/tmp");
   });
 
-  test("exec into a container whose processes may ptrace runs the command", () => {
+  test("exec into ptrace-capable container", () => {
     // Such a container gets forked copies of the launcher rather than its
     // memory (see noTracerIn in src/launcher/enter.ts).
     const c = runningContainer("ptrace", (config) => {
@@ -221,7 +221,7 @@ describe("exec", () => {
     expect((BigInt(`0x${/CapBnd:\s*([0-9a-f]+)/.exec(r.stdout)![1]}`) >> 19n) & 1n).toBe(1n);
   });
 
-  test("exec under the container's seccomp filter reports a program that cannot run", () => {
+  test("exec reports failed execve under seccomp", () => {
     const c = runningContainer("seccomp-fail", (config) => {
       config.linux.seccomp = { defaultAction: "SCMP_ACT_ALLOW", syscalls: [{ names: ["mkdir"], action: "SCMP_ACT_ERRNO" }] };
     });
@@ -235,7 +235,7 @@ describe("exec", () => {
     expect(detached.code).toBe(127);
   });
 
-  test("exec stops the process when the pid file cannot be written", () => {
+  test("exec stops process on pid-file failure", () => {
     const c = runningContainer("pid-file-fail");
     const file = join(c.bundle.dir, "no-such-dir", "exec.pid");
     const r = ns(["exec", "--pid-file", file, c.id, "sleep", "97"]);
@@ -245,7 +245,7 @@ describe("exec", () => {
     expect(ns(["ps", c.id]).stdout).not.toContain("sleep 97");
   });
 
-  test("a signal that reaches exec while the process starts goes to the process", async () => {
+  test("early signal reaches exec process", async () => {
     const c = runningContainer("early-signal");
     // SIGTERM at growing delays: before ns has started the process, while it
     // starts it, and after. Each time ns ends by the signal, and no process is left.

@@ -214,7 +214,8 @@ describe("hook failures", () => {
     expect(leftovers(root, h.id)).toEqual([]);
   });
 
-  test("a failing hook of create fails it, and the poststop hooks run as for delete", () => {
+  test("failing create hook runs poststop", () => {
+    // A failed create goes on with delete, which runs the poststop hooks.
     for (const phase of ["prestart", "createRuntime", "createContainer"]) {
       const h = hookBundle(`fail-${phase}`, ["true"], (bundle) => ({
         [phase]: [{ path: "/bin/sh", args: ["sh", "-c", "exit 3"] }],
@@ -229,7 +230,7 @@ describe("hook failures", () => {
     }
   });
 
-  test("hooks in the runtime's namespaces run in the bundle directory", () => {
+  test("host hooks run in bundle directory", () => {
     const h = hookBundle("cwd", ["true"], (bundle) => ({
       prestart: [{ path: "/bin/sh", args: ["sh", "-c", `pwd > ${bundle.rootfs}/prestart.cwd`] }],
       poststop: [{ path: "/bin/sh", args: ["sh", "-c", `pwd > ${bundle.rootfs}/poststop.cwd`] }],

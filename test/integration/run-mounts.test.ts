@@ -331,7 +331,7 @@ describe("propagation", () => {
     expect(mountLeftovers(`${fixtures}/shared/late`)).toEqual([]);
   });
 
-  test("passes the container's mounts to the host under rootfsPropagation rshared", () => {
+  test("rshared passes mounts to host", () => {
     // Kubernetes' Bidirectional propagation: the bind stays in the host's
     // peer group, so a mount made inside reaches the host, and nothing else does.
     const late = `${fixtures}/shared/late`;
@@ -351,7 +351,7 @@ describe("propagation", () => {
     }
   });
 
-  test("keeps a bind's own rshared under a recursive rootfsPropagation", () => {
+  test("recursive root propagation keeps rshared", () => {
     for (const value of ["rslave", "rprivate"]) {
       const r = run(MOUNTINFO, (c) => {
         c.linux.rootfsPropagation = value;

@@ -111,59 +111,59 @@ describe("a launcher killed during start-up", () => {
     expect(initStagesOf(ids)).toEqual([]);
   });
 
-  test.skipIf(!hasMemoryV1)("delete removes the empty cgroup of a creator killed before its note of it", () => {
+  test.skipIf(!hasMemoryV1)("delete removes empty pending cgroup", () => {
     // A launcher killed between its mkdir and its note of cgroupPaths leaves
     // only its earlier note of the directories it was about to make. The kill
     // cannot be timed into that window, so this test makes the state it
     // leaves: the state directory, the note, and an empty cgroup directory.
     const id = nextId();
-    const made = join(MEMORY_HIERARCHY, "ns", id);
+    const cgroupDir = join(MEMORY_HIERARCHY, "ns", id);
     mkdirSync(join(root, id));
     const created = new Date().toISOString();
-    writeFileSync(join(root, id, "progress.json"), JSON.stringify({ bundle: "/srv/bundle", created, cgroupPending: { memory: made } }));
-    mkdirSync(made, { recursive: true });
-    // The state of the dead creation tells where it came from.
+    writeFileSync(join(root, id, "progress.json"), JSON.stringify({ bundle: "/srv/bundle", created, cgroupPending: { memory: cgroupDir } }));
+    mkdirSync(cgroupDir, { recursive: true });
+    // The state of the dead creation names its bundle and creation time.
     const state = JSON.parse(ns(root, ["state", id]).stdout);
     expect(state).toMatchObject({ id, status: "stopped", pid: 0, bundle: "/srv/bundle", created });
     const r = ns(root, ["delete", id]);
     expect(r.stderr).toBe("");
     expect(r.code).toBe(0);
-    expect(existsSync(made)).toBe(false);
+    expect(existsSync(cgroupDir)).toBe(false);
     expect(leftovers(root, id)).toEqual([]);
   });
 
-  test.skipIf(!hasMemoryV1)("delete leaves a noted cgroup alone once a process is in it", async () => {
+  test.skipIf(!hasMemoryV1)("delete spares populated pending cgroup", async () => {
     // As above, but a process is in the noted directory: the creator that
     // died did not make it, so delete neither kills nor removes anything there.
     const id = nextId();
-    const made = join(MEMORY_HIERARCHY, "ns", id);
+    const cgroupDir = join(MEMORY_HIERARCHY, "ns", id);
     mkdirSync(join(root, id));
-    writeFileSync(join(root, id, "progress.json"), JSON.stringify({ cgroupPending: { memory: made } }));
-    mkdirSync(made, { recursive: true });
+    writeFileSync(join(root, id, "progress.json"), JSON.stringify({ cgroupPending: { memory: cgroupDir } }));
+    mkdirSync(cgroupDir, { recursive: true });
     const sleeper = Bun.spawn(["sleep", "30"]);
     try {
-      writeFileSync(join(made, "cgroup.procs"), String(sleeper.pid));
+      writeFileSync(join(cgroupDir, "cgroup.procs"), String(sleeper.pid));
       const r = ns(root, ["delete", id]);
       expect(r.code).toBe(0);
-      expect(existsSync(made)).toBe(true);
+      expect(existsSync(cgroupDir)).toBe(true);
       expect(sleeper.exitCode).toBeNull();
       expect(existsSync(join(root, id))).toBe(false);
     } finally {
       sleeper.kill("SIGKILL");
       await sleeper.exited;
-      rmdirRetrying(made);
+      rmdirRetrying(cgroupDir);
     }
     expect(leftovers(root, id)).toEqual([]);
   });
 
-  test("a later creation removes the temporary directories of creators that died", async () => {
+  test("create removes abandoned temporary directories", async () => {
     // A creator killed between its mkdir and its rename leaves ROOT/.creating:ID:PID,
     // and a remover killed halfway leaves ROOT/.removing:ID:PID. The kill cannot be
     // timed into those windows, so this test makes the directories such deaths leave.
-    const gone = Bun.spawn(["true"]);
-    await gone.exited;
+    const exited = Bun.spawn(["true"]);
+    await exited.exited;
     const alive = Bun.spawn(["sleep", "30"]);
-    const dead = [`.creating:${nextId()}:${gone.pid}`, `.removing:${nextId()}:${gone.pid}`];
+    const dead = [`.creating:${nextId()}:${exited.pid}`, `.removing:${nextId()}:${exited.pid}`];
     const live = `.creating:${nextId()}:${alive.pid}`;
     try {
       for (const name of [...dead, live]) mkdirSync(join(root, name));
@@ -211,7 +211,7 @@ function rmdirRetrying(dir: string): void {
 }
 
 describe("rlimits", () => {
-  test("a limit the kernel refuses fails create, not start", () => {
+  test("rejected rlimit fails create", () => {
     // Without CAP_SYS_RESOURCE, ns may not raise a hard limit above its own.
     const id = nextId();
     const bundle = bundleWith((c) => {

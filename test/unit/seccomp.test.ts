@@ -633,15 +633,15 @@ describe("seccomp filters and execve", () => {
     syscalls: [{ names: ["execve"], action: "SCMP_ACT_ERRNO", ...(args ? { args } : {}) }],
   });
 
-  test("a filter that denies execve whatever its arguments is rejected", () => {
+  test("unconditional execve denial rejected", () => {
     expect(() => seccompFilter(deny(), () => {})).toThrow("does not allow execve");
   });
 
-  test("a filter that denies execve only for a null envp is accepted", () => {
+  test("execve denial on null envp accepted", () => {
     expect(() => seccompFilter(deny([{ index: 2, value: 0, op: "SCMP_CMP_EQ" }]), () => {})).not.toThrow();
   });
 
-  test("a filter that denies execve only for a non-null argv is accepted", () => {
+  test("execve denial on non-null argv accepted", () => {
     expect(() => seccompFilter(deny([{ index: 1, value: 0, op: "SCMP_CMP_NE" }]), () => {})).not.toThrow();
   });
 });

@@ -3,6 +3,7 @@ import { readFileSync } from "node:fs";
 import { capabilityNumber } from "../../capabilities.ts";
 import { getRlimit } from "../../ffi/rlimit.ts";
 import { RLIMITS } from "../../rlimits.ts";
+import { NGROUPS_MAX } from "../../user.ts";
 import { parseCpuList } from "../cpulist.ts";
 import type { Spec } from "../schema.ts";
 import { fail, hasNamespace, requireAbsolute } from "./check.ts";
@@ -19,9 +20,6 @@ export function checkArgs(spec: Spec): void {
     if (arg.includes("\0")) fail(`process.args[${i}]`, "contains a NUL byte");
   });
 }
-
-/** NGROUPS_MAX of Linux: setgroups(2) refuses a longer list with EINVAL. */
-export const NGROUPS_MAX = 65536;
 
 export function checkAdditionalGids(spec: Spec): void {
   const gids = spec.process?.user?.additionalGids ?? [];
